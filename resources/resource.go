@@ -1,0 +1,121 @@
+// Package resources is the centre of scimhq: SCIM resources as the domain sees them, the
+// rules that govern them (schema validation, mutability, uniqueness, group membership,
+// tenants) and the Store interface that package storage implements. It knows neither HTTP
+// (package scim) nor MongoDB (package storage).
+package resources
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/scimhq/scimhq/schemas"
+)
+
+// Attributes holds a resource's attribute values keyed by their canonical schema names.
+// Core attributes are top-level; an extension's attributes sit in a nested Attributes
+// under the extension's schema URN, as in the JSON representation (RFC 7643 §3.3).
+// Values are string, bool, int64, float64, time.Time, Attributes (complex) or []any
+// (multi-valued). The common attributes id and meta, the write-only password and the
+// membership attributes (Group.members, User.groups) are not in here: they have fields
+// of their own on Resource.
+type Attributes = map[string]any
+
+// Resource is a stored SCIM resource.
+type Resource struct {
+	Type       *schemas.ResourceType
+	Tenant     string
+	ID         string
+	Attributes Attributes
+	Meta       Meta
+
+	// PasswordHash is the PHC-format hash of a User's password; empty when none is set.
+	PasswordHash string
+
+	// Members are a Group's members. They live in their own collection so that a group
+	// may have any number of them; MembersLoaded says whether this value holds them.
+	Members       []Member
+	MembersLoaded bool
+
+	// Groups are the groups a User is a direct member of, computed from memberships.
+	Groups []GroupRef
+}
+
+// Meta is the resource metadata the server maintains (RFC 7643 §3.1).
+type Meta struct {
+	Created      time.Time
+	LastModified time.Time
+	// Version increases with every change to the resource, including its membership.
+	Version int64
+}
+
+// ETag is the weak entity tag for the version (RFC 7644 §3.14).
+func (m Meta) ETag() string { return fmt.Sprintf(`W/"%d"`, m.Version) }
+
+// Member is one member of a Group (RFC 7643 §4.2).
+type Member struct {
+	Value   string // the member's id
+	Type    string // "User" or "Group"
+	Display string
+}
+
+// GroupRef is one entry of a User's groups attribute.
+type GroupRef struct {
+	Value   string
+	Display string
+}
+
+// ListQuery selects a page of resources.
+type ListQuery struct {
+	// StartIndex is 1-based (RFC 7644 §3.4.2.4).
+	StartIndex int
+	// Count is the page size; 0 asks only for the total.
+	Count int
+}
+
+// Page is one page of a list together with the number of all matching resources.
+type Page struct {
+	Resources    []*Resource
+	TotalResults int
+}
+
+// MemberTarget is what the store knows of a resource that may become a group member.
+type MemberTarget struct {
+	ID      string
+	Type    string // "User" or "Group"
+	Display string
+}
+
+// Store persists resources. Every method is scoped by tenant: no call can reach another
+// tenant's data. Implementations must make Create fail with KindUniqueness when a
+// server-unique value is taken (also under concurrent creates), and Replace and Delete
+// fail with KindPreconditionFailed when the stored version is not the expected one.
+type Store interface {
+	Create(ctx context.Context, r *Resource) error
+	// Get returns the resource without its members; see Members.
+	Get(ctx context.Context, tenant string, rt *schemas.ResourceType, id string) (*Resource, error)
+	// Replace stores r in place of the version expectVersion and sets r.Meta.Version.
+	Replace(ctx context.Context, r *Resource, expectVersion int64) error
+	// Delete removes the resource, if expectVersion is 0 or the stored version.
+	Delete(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, expectVersion int64) error
+	List(ctx context.Context, tenant string, rt *schemas.ResourceType, q ListQuery) (Page, error)
+	// Touch records a change that lives outside the resource's document (membership)
+	// by bumping its version and lastModified, and returns the new meta.
+	Touch(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, at time.Time) (Meta, error)
+
+	// MemberTargets returns, for those of ids that exist in the tenant as Users or
+	// Groups, what a membership needs to know of them.
+	MemberTargets(ctx context.Context, tenant string, ids []string) (map[string]MemberTarget, error)
+	// AddMembers adds members to a group; adding an existing member changes nothing.
+	AddMembers(ctx context.Context, tenant, groupID string, members []Member) error
+	// RemoveMembers removes the members with the given ids from a group.
+	RemoveMembers(ctx context.Context, tenant, groupID string, memberIDs []string) error
+	// Members returns a group's members in a stable order.
+	Members(ctx context.Context, tenant, groupID string) ([]Member, error)
+	// GroupsOf returns the groups that id is a direct member of.
+	GroupsOf(ctx context.Context, tenant, memberID string) ([]GroupRef, error)
+	// DropMemberships removes id from every group and, if it is a group, all its members.
+	DropMemberships(ctx context.Context, tenant, id string) error
+
+	TokenStore
+}

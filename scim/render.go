@@ -1,0 +1,200 @@
+package scim
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/scimhq/scimhq/resources"
+	"github.com/scimhq/scimhq/schemas"
+)
+
+// object is a JSON object that keeps its keys in the order they were added, so that
+// responses read like the RFC's examples: schemas and id first, attributes in schema
+// order, meta last.
+type object []field
+
+type field struct {
+	key   string
+	value any
+}
+
+func (o *object) add(key string, value any) { *o = append(*o, field{key, value}) }
+
+func (o object) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		k, _ := marshal(f.key)
+		buf.Write(k)
+		buf.WriteByte(':')
+		v, err := marshal(f.value)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// marshal encodes v as JSON without HTML escaping: responses are read by programs and
+// people, not embedded in HTML, and "<token>" should read as such.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// renderer turns domain resources into their SCIM JSON representation.
+type renderer struct {
+	baseURL string // e.g. https://hq.example.com/scim/v2
+}
+
+func (rd renderer) location(rt *schemas.ResourceType, id string) string {
+	return rd.baseURL + rt.Endpoint + "/" + id
+}
+
+// resource renders r (RFC 7643 §3). Attributes whose returned is "never" are not in a
+// Resource to begin with (the password is kept only as a hash).
+func (rd renderer) resource(r *resources.Resource) object {
+	out := object{}
+	urns := []string{r.Type.Schema.ID}
+	for _, e := range r.Type.Extensions {
+		if _, ok := r.Attributes[e.Schema.ID]; ok {
+			urns = append(urns, e.Schema.ID)
+		}
+	}
+	out.add("schemas", urns)
+	out.add("id", r.ID)
+	if v, ok := r.Attributes["externalId"]; ok {
+		out.add("externalId", v)
+	}
+	out = append(out, attributes(r.Type.Schema.Attributes, r.Attributes)...)
+	switch r.Type {
+	case schemas.GroupResourceType:
+		if r.MembersLoaded {
+			out.add("members", rd.members(r.Members))
+		}
+	case schemas.UserResourceType:
+		out.add("groups", rd.groups(r.Groups))
+	}
+	for _, e := range r.Type.Extensions {
+		if ext, ok := r.Attributes[e.Schema.ID].(resources.Attributes); ok {
+			out.add(e.Schema.ID, attributes(e.Schema.Attributes, ext))
+		}
+	}
+	meta := object{}
+	meta.add("resourceType", r.Type.ID)
+	meta.add("created", formatTime(r.Meta.Created))
+	meta.add("lastModified", formatTime(r.Meta.LastModified))
+	meta.add("location", rd.location(r.Type, r.ID))
+	meta.add("version", r.Meta.ETag())
+	out.add("meta", meta)
+	return out
+}
+
+// attributes renders values in the order of their definitions; values without a
+// definition (none should exist) follow in name order rather than being lost.
+func attributes(defs []*schemas.Attribute, values resources.Attributes) object {
+	out := object{}
+	done := map[string]bool{}
+	for _, a := range defs {
+		v, ok := values[a.Name]
+		if !ok || a.Returned == schemas.Never {
+			continue
+		}
+		done[a.Name] = true
+		out.add(a.Name, value(a, v))
+	}
+	var rest []string
+	for k := range values {
+		if !done[k] && k != "externalId" && !isURN(k) {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		out.add(k, plain(values[k]))
+	}
+	return out
+}
+
+func isURN(k string) bool { return len(k) > 4 && k[:4] == "urn:" }
+
+func value(a *schemas.Attribute, v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = value(a, item)
+		}
+		return out
+	case resources.Attributes:
+		return attributes(a.SubAttributes, x)
+	}
+	return plain(v)
+}
+
+// plain renders a scalar.
+func plain(v any) any {
+	if t, ok := v.(time.Time); ok {
+		return formatTime(t)
+	}
+	return v
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func (rd renderer) members(ms []resources.Member) []object {
+	out := make([]object, 0, len(ms))
+	for _, m := range ms {
+		o := object{}
+		o.add("value", m.Value)
+		rt := schemas.UserResourceType
+		if m.Type == schemas.GroupResourceType.ID {
+			rt = schemas.GroupResourceType
+		}
+		o.add("$ref", rd.location(rt, m.Value))
+		if m.Display != "" {
+			o.add("display", m.Display)
+		}
+		o.add("type", rt.ID)
+		out = append(out, o)
+	}
+	return out
+}
+
+func (rd renderer) groups(gs []resources.GroupRef) []object {
+	out := make([]object, 0, len(gs))
+	for _, g := range gs {
+		o := object{}
+		o.add("value", g.Value)
+		o.add("$ref", rd.location(schemas.GroupResourceType, g.Value))
+		if g.Display != "" {
+			o.add("display", g.Display)
+		}
+		o.add("type", "direct")
+		out = append(out, o)
+	}
+	return out
+}
+
+// listResponse is the ListResponse message (RFC 7644 §3.4.2).
+func listResponse(total, startIndex int, items []any) object {
+	out := object{}
+	out.add("schemas", []string{schemas.ListResponseURN})
+	out.add("totalResults", total)
+	out.add("itemsPerPage", len(items))
+	out.add("startIndex", startIndex)
+	out.add("Resources", items)
+	return out
+}

@@ -1,0 +1,177 @@
+// Package storage keeps scimhq's resources in MongoDB. It is the only package that knows
+// MongoDB; everything else sees the resources.Store interface it implements.
+//
+// The same code serves a real MongoDB deployment (replica set or sharded cluster) and the
+// embedded FerretDB that scimhq starts when no MongoDB URI is configured, so it uses only
+// what both engines do: no multi-document transactions, no $lookup, no collations, no
+// partial indexes. Every write that must be atomic is a single-document operation.
+//
+// Collections, each keyed so it can be sharded by tenant ({_tenant: 1, _id: 1}):
+//
+//	users, groups  one document per resource: SCIM attributes at the top level under their
+//	               canonical names, extension attributes under the extension URN with '.'
+//	               replaced by '_' (so paths stay queryable), and internal fields whose names
+//	               start with '_' (which no SCIM attribute name can).
+//	memberships    one document per (group, member) pair, so groups of any size never
+//	               approach the 16 MB document limit and adding a member is one insert.
+//	tokens         bearer tokens by the SHA-256 hash of their secret.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+
+	"github.com/scimhq/scimhq/resources"
+	"github.com/scimhq/scimhq/schemas"
+)
+
+// DefaultDatabase is the database used when the MongoDB URI names none.
+const DefaultDatabase = "scimhq"
+
+// Internal document fields.
+const (
+	fTenant   = "_tenant"
+	fVersion  = "_rev"
+	fPassword = "_pw"
+	fLower    = "_lc" // lower-cased copies of case-insensitive values that are indexed
+)
+
+// Store implements resources.Store on a MongoDB database.
+type Store struct {
+	client *mongo.Client
+	db     *mongo.Database
+
+	users, groups, memberships, tokens *mongo.Collection
+}
+
+var _ resources.Store = (*Store)(nil)
+
+// Options tunes Open.
+type Options struct {
+	// Database overrides the database named in the URI (and DefaultDatabase).
+	Database string
+	// Monitor, when set, observes every command the driver sends (benchmarks count them).
+	Monitor *event.CommandMonitor
+}
+
+// Open connects to the MongoDB deployment at uri and makes sure the collections'
+// indexes exist. It does not wait for the server: see Ping.
+func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
+	cs, err := connstring.ParseAndValidate(uri)
+	if err != nil {
+		return nil, fmt.Errorf("invalid MongoDB URI: %w", err)
+	}
+	name := opt.Database
+	if name == "" {
+		name = cs.Database
+	}
+	if name == "" {
+		name = DefaultDatabase
+	}
+	copts := options.Client().ApplyURI(uri).SetTimeout(30 * time.Second)
+	if opt.Monitor != nil {
+		copts.SetMonitor(opt.Monitor)
+	}
+	client, err := mongo.Connect(copts)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to MongoDB: %w", err)
+	}
+	db := client.Database(name)
+	s := &Store{
+		client: client, db: db,
+		users: db.Collection("users"), groups: db.Collection("groups"),
+		memberships: db.Collection("memberships"), tokens: db.Collection("tokens"),
+	}
+	if err := s.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close disconnects from the database.
+func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ctx) }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err()
+}
+
+// DropDatabase removes every collection (tests use it to clean up).
+func (s *Store) DropDatabase(ctx context.Context) error { return s.db.Drop(ctx) }
+
+// ensureIndexes creates the indexes every query relies on. Creating an index that
+// exists with the same definition changes nothing, so this runs at every start.
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	idx := func(keys bson.D, unique bool) mongo.IndexModel {
+		m := mongo.IndexModel{Keys: keys}
+		if unique {
+			m.Options = options.Index().SetUnique(true)
+		}
+		return m
+	}
+	plan := map[*mongo.Collection][]mongo.IndexModel{
+		s.users: {
+			// userName is unique per tenant, case-insensitively (RFC 7643 §4.1.1); the
+			// unique index makes that hold under concurrent creates.
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fLower + ".userName", Value: 1}}, true),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "meta.created", Value: 1}, {Key: "_id", Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "externalId", Value: 1}}, false),
+		},
+		s.groups: {
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "meta.created", Value: 1}, {Key: "_id", Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fLower + ".displayName", Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "externalId", Value: 1}}, false),
+		},
+		s.memberships: {
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "group", Value: 1}, {Key: "value", Value: 1}}, true),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "value", Value: 1}}, false),
+		},
+		s.tokens: {
+			idx(bson.D{{Key: "tenant", Value: 1}, {Key: "id", Value: 1}}, true),
+		},
+	}
+	for coll, models := range plan {
+		// One index per command: FerretDB v1.24 drops the connection when a single
+		// createIndexes names several indexes of which some already exist.
+		for _, m := range models {
+			if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("creating indexes on %s: %w", coll.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) collection(rt *schemas.ResourceType) *mongo.Collection {
+	if rt == schemas.GroupResourceType {
+		return s.groups
+	}
+	return s.users
+}
+
+// scoped returns the filter for one resource of a tenant.
+func scoped(tenant, id string) bson.D {
+	return bson.D{{Key: "_id", Value: id}, {Key: fTenant, Value: tenant}}
+}
+
+func notFound(rt *schemas.ResourceType, id string) error {
+	return resources.Errorf(resources.KindNotFound, "%s %q not found", rt.ID, id)
+}
+
+// dbError wraps a driver error as an internal error, keeping context cancellation
+// recognisable.
+func dbError(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return resources.Internal(what+": the request was cancelled or timed out", err)
+	}
+	return resources.Internal(what, err)
+}
