@@ -26,7 +26,7 @@ func (s *Store) Create(ctx context.Context, r *resources.Resource) error {
 
 // writeError maps a failed write of r to a domain error.
 func writeError(r *resources.Resource, what string, err error) error {
-	if mongo.IsDuplicateKeyError(err) {
+	if isDuplicateKey(err) {
 		if r.Type == schemas.UserResourceType {
 			name, _ := r.Attributes["userName"].(string)
 			return resources.Errorf(resources.KindUniqueness, "userName %q is already taken (userName is unique, case-insensitively)", name)
@@ -34,6 +34,13 @@ func writeError(r *resources.Resource, what string, err error) error {
 		return resources.Errorf(resources.KindUniqueness, "a %s with id %q already exists", r.Type.ID, r.ID)
 	}
 	return dbError(what, err)
+}
+
+// isDuplicateKey reports whether a write failed on a unique index. MongoDB says so with
+// error code 11000; FerretDB v1.24 does for inserts, but reports an update that breaks a
+// unique index as an InternalError carrying SQLite's message.
+func isDuplicateKey(err error) bool {
+	return mongo.IsDuplicateKeyError(err) || strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // Get returns one resource of the tenant.
@@ -100,8 +107,8 @@ func (s *Store) Touch(ctx context.Context, tenant string, rt *schemas.ResourceTy
 			{Key: "$inc", Value: bson.D{{Key: fVersion, Value: int64(1)}}},
 			{Key: "$set", Value: bson.D{{Key: "meta.lastModified", Value: at}}},
 		},
-		options.FindOneAndUpdate().SetReturnDocument(options.After).
-			SetProjection(bson.D{{Key: fVersion, Value: 1}, {Key: "meta", Value: 1}}),
+		// No projection: FerretDB v1.24 does not implement findAndModify's "fields".
+		options.FindOneAndUpdate().SetReturnDocument(options.After),
 	).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return resources.Meta{}, notFound(rt, id)

@@ -30,6 +30,15 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	// Check the arguments before opening (and perhaps creating) the database.
+	switch {
+	case sub == "create" && *tenant == "":
+		return exitStatus{2, errors.New("token create: --tenant is required")}
+	case sub == "revoke" && (*tenant == "" || *id == ""):
+		return exitStatus{2, errors.New("token revoke: --tenant and --id are required")}
+	case sub != "create" && sub != "list" && sub != "revoke":
+		return exitStatus{2, fmt.Errorf("token: unknown subcommand %q (create, list, revoke)", sub)}
+	}
 	store, closeStore, err := openStore(ctx, cfg, zap.NewNop())
 	if err != nil {
 		return err
@@ -38,9 +47,6 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 	switch sub {
 	case "create":
-		if *tenant == "" {
-			return exitStatus{2, errors.New("token create: --tenant is required")}
-		}
 		t, secret, err := resources.NewToken(ctx, store, *tenant, *name)
 		if err != nil {
 			return err
@@ -59,15 +65,11 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Tenant, t.Name, t.Created.Format(time.RFC3339))
 		}
 		return tw.Flush()
-	case "revoke":
-		if *tenant == "" || *id == "" {
-			return exitStatus{2, errors.New("token revoke: --tenant and --id are required")}
-		}
+	default: // revoke
 		if err := store.RevokeToken(ctx, *tenant, *id); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "revoked token %s of tenant %q\n", *id, *tenant)
 		return nil
 	}
-	return exitStatus{2, fmt.Errorf("token: unknown subcommand %q (create, list, revoke)", sub)}
 }

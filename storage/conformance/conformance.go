@@ -1,0 +1,311 @@
+// Package conformance is the test suite every implementation of resources.Store must
+// pass, in the manner of Dex's storage/conformance: the contract of the interface,
+// written once, run against each engine (the embedded FerretDB always, a real MongoDB
+// when the tests are given one).
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scimhq/scimhq/resources"
+	"github.com/scimhq/scimhq/schemas"
+)
+
+// Run runs the suite; open must return an empty store for each call.
+func Run(t *testing.T, open func(t *testing.T) resources.Store) {
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T, resources.Store)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"UserNameUnique", testUserNameUnique},
+		{"ConcurrentCreates", testConcurrentCreates},
+		{"ReplaceCompareAndSwap", testReplaceCAS},
+		{"DeleteAndTouch", testDeleteAndTouch},
+		{"ListPaging", testListPaging},
+		{"TenantScope", testTenantScope},
+		{"Memberships", testMemberships},
+		{"Tokens", testTokens},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+var ctx = context.Background()
+
+var (
+	users  = schemas.UserResourceType
+	groups = schemas.GroupResourceType
+)
+
+func at(sec int) time.Time { return time.Date(2024, 5, 1, 12, 0, sec, 0, time.UTC) }
+
+func newUser(tenant, id, userName string) *resources.Resource {
+	return &resources.Resource{
+		Type: users, Tenant: tenant, ID: id,
+		Attributes: resources.Attributes{"userName": userName},
+		Meta:       resources.Meta{Created: at(0), LastModified: at(0), Version: 1},
+	}
+}
+
+func newGroup(tenant, id, name string) *resources.Resource {
+	return &resources.Resource{
+		Type: groups, Tenant: tenant, ID: id,
+		Attributes: resources.Attributes{"displayName": name},
+		Meta:       resources.Meta{Created: at(0), LastModified: at(0), Version: 1},
+	}
+}
+
+func mustCreate(t *testing.T, s resources.Store, r *resources.Resource) {
+	t.Helper()
+	if err := s.Create(ctx, r); err != nil {
+		t.Fatalf("create %s %s: %v", r.Type.ID, r.ID, err)
+	}
+}
+
+func wantKind(t *testing.T, err error, kind resources.Kind, what string) {
+	t.Helper()
+	if err == nil || resources.KindOf(err) != kind {
+		t.Fatalf("%s: got %v, want an error of kind %d", what, err, kind)
+	}
+}
+
+// testRoundTrip: every value type comes back as it was stored.
+func testRoundTrip(t *testing.T, s resources.Store) {
+	u := newUser("t1", "u1", "Alice@Example.com")
+	u.Attributes["active"] = true
+	u.Attributes["name"] = resources.Attributes{"givenName": "Alice", "familyName": "Smith"}
+	u.Attributes["emails"] = []any{
+		resources.Attributes{"value": "Alice@Example.com", "type": "work", "primary": true},
+		resources.Attributes{"value": "alice@home.test", "type": "home"},
+	}
+	u.Attributes[schemas.EnterpriseUserURN] = resources.Attributes{"department": "Sales", "manager": resources.Attributes{"value": "m1"}}
+	u.Attributes["x509Certificates"] = []any{resources.Attributes{"value": "AAEC"}}
+	u.PasswordHash = "$argon2id$test"
+	mustCreate(t, s, u)
+	got, err := s.Get(ctx, "t1", users, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Attributes) != fmt.Sprint(u.Attributes) {
+		t.Fatalf("attributes changed in storage:\nstored %v\nread   %v", u.Attributes, got.Attributes)
+	}
+	if got.PasswordHash != u.PasswordHash || got.Meta != u.Meta || got.Tenant != "t1" || got.ID != "u1" {
+		t.Fatalf("resource fields changed: %+v", got)
+	}
+	wantKind(t, func() error { _, err := s.Get(ctx, "t1", users, "missing"); return err }(), resources.KindNotFound, "get missing")
+	wantKind(t, func() error { _, err := s.Get(ctx, "t1", groups, "u1"); return err }(), resources.KindNotFound, "get a user as a group")
+}
+
+// testUserNameUnique: userName is unique per tenant, case-insensitively, on create and
+// on replace.
+func testUserNameUnique(t *testing.T, s resources.Store) {
+	mustCreate(t, s, newUser("t1", "u1", "bob@example.com"))
+	wantKind(t, s.Create(ctx, newUser("t1", "u2", "BOB@example.com")), resources.KindUniqueness, "duplicate userName")
+	mustCreate(t, s, newUser("t2", "u3", "bob@example.com")) // other tenant
+	mustCreate(t, s, newUser("t1", "u4", "carol@example.com"))
+	wantKind(t, s.Replace(ctx, newUser("t1", "u4", "Bob@Example.com"), 1), resources.KindUniqueness, "rename onto a taken userName")
+}
+
+// testConcurrentCreates: of 20 simultaneous creates of one userName exactly one wins.
+func testConcurrentCreates(t *testing.T, s resources.Store) {
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Create(ctx, newUser("t1", fmt.Sprintf("u%d", i), "same@example.com"))
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case resources.KindOf(err) != resources.KindUniqueness:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d creates succeeded, want exactly 1", won)
+	}
+}
+
+// testReplaceCAS: Replace succeeds only against the current version.
+func testReplaceCAS(t *testing.T, s resources.Store) {
+	mustCreate(t, s, newUser("t1", "u1", "dave"))
+	next := newUser("t1", "u1", "dave2")
+	if err := s.Replace(ctx, next, 1); err != nil {
+		t.Fatal(err)
+	}
+	if next.Meta.Version != 2 {
+		t.Fatalf("version after replace = %d, want 2", next.Meta.Version)
+	}
+	wantKind(t, s.Replace(ctx, newUser("t1", "u1", "dave3"), 1), resources.KindPreconditionFailed, "replace of a stale version")
+	wantKind(t, s.Replace(ctx, newUser("t1", "nobody", "x"), 1), resources.KindNotFound, "replace of a missing resource")
+	got, _ := s.Get(ctx, "t1", users, "u1")
+	if got.Attributes["userName"] != "dave2" {
+		t.Fatalf("a failed replace changed the resource: %v", got.Attributes)
+	}
+}
+
+func testDeleteAndTouch(t *testing.T, s resources.Store) {
+	mustCreate(t, s, newGroup("t1", "g1", "Eng"))
+	meta, err := s.Touch(ctx, "t1", groups, "g1", at(30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Version != 2 || !meta.LastModified.Equal(at(30)) || !meta.Created.Equal(at(0)) {
+		t.Fatalf("touch gave %+v", meta)
+	}
+	wantKind(t, s.Delete(ctx, "t1", groups, "g1", 1), resources.KindPreconditionFailed, "delete of a stale version")
+	if err := s.Delete(ctx, "t1", groups, "g1", 2); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, s.Delete(ctx, "t1", groups, "g1", 0), resources.KindNotFound, "delete twice")
+	_, err = s.Touch(ctx, "t1", groups, "g1", at(40))
+	wantKind(t, err, resources.KindNotFound, "touch of a deleted group")
+}
+
+// testListPaging: pages are disjoint, complete and in a stable order, with right totals.
+func testListPaging(t *testing.T, s resources.Store) {
+	const n = 7
+	for i := range n {
+		u := newUser("t1", fmt.Sprintf("u%d", n-i), fmt.Sprintf("user%d", i))
+		u.Meta.Created = at(i % 3) // ties on created: the id must break them
+		mustCreate(t, s, u)
+	}
+	seen := map[string]bool{}
+	for start := 1; start <= n+2; start += 3 {
+		page, err := s.List(ctx, "t1", users, resources.ListQuery{StartIndex: start, Count: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.TotalResults != n {
+			t.Fatalf("totalResults = %d, want %d", page.TotalResults, n)
+		}
+		if want := max(0, min(3, n-start+1)); len(page.Resources) != want {
+			t.Fatalf("page at %d has %d resources, want %d", start, len(page.Resources), want)
+		}
+		for _, r := range page.Resources {
+			if seen[r.ID] {
+				t.Fatalf("%s appears on two pages", r.ID)
+			}
+			seen[r.ID] = true
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("pages listed %d of %d resources", len(seen), n)
+	}
+	page, err := s.List(ctx, "t1", users, resources.ListQuery{StartIndex: 1, Count: 0})
+	if err != nil || page.TotalResults != n || len(page.Resources) != 0 {
+		t.Fatalf("count=0: %d resources, total %d, %v", len(page.Resources), page.TotalResults, err)
+	}
+}
+
+// testTenantScope: no call reaches another tenant's data.
+func testTenantScope(t *testing.T, s resources.Store) {
+	mustCreate(t, s, newUser("a", "ua", "erin"))
+	mustCreate(t, s, newGroup("a", "ga", "A-team"))
+	_, err := s.Get(ctx, "b", users, "ua")
+	wantKind(t, err, resources.KindNotFound, "get across tenants")
+	wantKind(t, s.Replace(ctx, newUser("b", "ua", "erin"), 1), resources.KindNotFound, "replace across tenants")
+	wantKind(t, s.Delete(ctx, "b", users, "ua", 0), resources.KindNotFound, "delete across tenants")
+	page, err := s.List(ctx, "b", users, resources.ListQuery{StartIndex: 1, Count: 10})
+	if err != nil || page.TotalResults != 0 {
+		t.Fatalf("tenant b lists %d users, %v", page.TotalResults, err)
+	}
+	targets, err := s.MemberTargets(ctx, "b", []string{"ua", "ga"})
+	if err != nil || len(targets) != 0 {
+		t.Fatalf("tenant b resolves tenant a's resources as members: %v %v", targets, err)
+	}
+}
+
+func testMemberships(t *testing.T, s resources.Store) {
+	mustCreate(t, s, newUser("t1", "u1", "frank"))
+	u2 := newUser("t1", "u2", "grace")
+	u2.Attributes["displayName"] = "Grace H"
+	mustCreate(t, s, u2)
+	mustCreate(t, s, newGroup("t1", "g1", "Eng"))
+	mustCreate(t, s, newGroup("t1", "g2", "Ops"))
+
+	targets, err := s.MemberTargets(ctx, "t1", []string{"u1", "u2", "g2", "nope"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(targets) != 3 || targets["u1"].Display != "frank" || targets["u2"].Display != "Grace H" || targets["g2"].Type != "Group" || targets["u1"].Type != "User" {
+		t.Fatalf("member targets: %+v", targets)
+	}
+	add := []resources.Member{{Value: "u2", Type: "User", Display: "Grace H"}, {Value: "u1", Type: "User", Display: "frank"}, {Value: "g2", Type: "Group", Display: "Ops"}}
+	if err := s.AddMembers(ctx, "t1", "g1", add); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddMembers(ctx, "t1", "g1", add[:1]); err != nil {
+		t.Fatalf("adding an existing member: %v", err)
+	}
+	if err := s.AddMembers(ctx, "t1", "g2", add[:1]); err != nil {
+		t.Fatal(err)
+	}
+	members, err := s.Members(ctx, "t1", "g1")
+	if err != nil || fmt.Sprint(members) != "[{g2 Group Ops} {u1 User frank} {u2 User Grace H}]" {
+		t.Fatalf("members of g1: %v %v", members, err)
+	}
+	refs, err := s.GroupsOf(ctx, "t1", "u2")
+	if err != nil || fmt.Sprint(refs) != "[{g1 Eng} {g2 Ops}]" {
+		t.Fatalf("groups of u2: %v %v", refs, err)
+	}
+	if err := s.RemoveMembers(ctx, "t1", "g1", []string{"u1", "not-a-member"}); err != nil {
+		t.Fatal(err)
+	}
+	if members, _ := s.Members(ctx, "t1", "g1"); len(members) != 2 {
+		t.Fatalf("after removing u1: %v", members)
+	}
+	if err := s.DropMemberships(ctx, "t1", "u2"); err != nil {
+		t.Fatal(err)
+	}
+	if refs, _ := s.GroupsOf(ctx, "t1", "u2"); len(refs) != 0 {
+		t.Fatalf("u2 still in %v after DropMemberships", refs)
+	}
+	if err := s.DropMemberships(ctx, "t1", "g1"); err != nil {
+		t.Fatal(err)
+	}
+	if members, _ := s.Members(ctx, "t1", "g1"); len(members) != 0 {
+		t.Fatalf("g1 still has %v after DropMemberships", members)
+	}
+	if members, _ := s.Members(ctx, "other", "g2"); len(members) != 0 {
+		t.Fatalf("another tenant sees g2's members: %v", members)
+	}
+}
+
+func testTokens(t *testing.T, s resources.Store) {
+	tok := resources.Token{ID: "id1", Tenant: "acme", Name: "okta", Hash: resources.HashToken("secret-1"), Created: at(0)}
+	if err := s.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TokenByHash(ctx, tok.Hash)
+	if err != nil || got != tok {
+		t.Fatalf("token by hash: %+v %v", got, err)
+	}
+	_, err = s.TokenByHash(ctx, resources.HashToken("other"))
+	wantKind(t, err, resources.KindNotFound, "unknown token")
+	list, err := s.ListTokens(ctx, "acme")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	wantKind(t, s.RevokeToken(ctx, "other-tenant", "id1"), resources.KindNotFound, "revoke across tenants")
+	if err := s.RevokeToken(ctx, "acme", "id1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.TokenByHash(ctx, tok.Hash)
+	wantKind(t, err, resources.KindNotFound, "revoked token")
+}
