@@ -92,11 +92,14 @@ type MemberTarget struct {
 // fail with KindPreconditionFailed when the stored version is not the expected one.
 type Store interface {
 	Create(ctx context.Context, r *Resource) error
-	// Get returns the resource without its members; see Members.
+	// Get returns the resource without its members (see Members), and with the ids
+	// (not the display names) of the groups it belongs to in Groups.
 	Get(ctx context.Context, tenant string, rt *schemas.ResourceType, id string) (*Resource, error)
-	// Replace stores r in place of the version expectVersion and sets r.Meta.Version.
+	// Replace stores r's attributes in place of version expectVersion and sets
+	// r.Meta.Version. It does not change memberships.
 	Replace(ctx context.Context, r *Resource, expectVersion int64) error
-	// Delete removes the resource, if expectVersion is 0 or the stored version.
+	// Delete removes the resource, if expectVersion is 0 or the stored version, and
+	// every membership it takes part in (touching the groups that lose a member).
 	Delete(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, expectVersion int64) error
 	List(ctx context.Context, tenant string, rt *schemas.ResourceType, q ListQuery) (Page, error)
 	// Touch records a change that lives outside the resource's document (membership)
@@ -106,16 +109,15 @@ type Store interface {
 	// MemberTargets returns, for those of ids that exist in the tenant as Users or
 	// Groups, what a membership needs to know of them.
 	MemberTargets(ctx context.Context, tenant string, ids []string) (map[string]MemberTarget, error)
-	// AddMembers adds members to a group; adding an existing member changes nothing.
+	// AddMembers adds members to a group; for a member that exists already, it sets the
+	// display. The group's version is the caller's to bump (Touch).
 	AddMembers(ctx context.Context, tenant, groupID string, members []Member) error
 	// RemoveMembers removes the members with the given ids from a group.
 	RemoveMembers(ctx context.Context, tenant, groupID string, memberIDs []string) error
 	// Members returns a group's members in a stable order.
 	Members(ctx context.Context, tenant, groupID string) ([]Member, error)
-	// GroupsOf returns the groups that id is a direct member of.
-	GroupsOf(ctx context.Context, tenant, memberID string) ([]GroupRef, error)
-	// DropMemberships removes id from every group and, if it is a group, all its members.
-	DropMemberships(ctx context.Context, tenant, id string) error
+	// GroupDisplays returns the display names of the groups with the given ids.
+	GroupDisplays(ctx context.Context, tenant string, ids []string) (map[string]string, error)
 
 	TokenStore
 }

@@ -120,17 +120,43 @@ func (s *Service) Get(ctx context.Context, tenant string, rt *schemas.ResourceTy
 
 // complete loads the attributes that are computed from memberships.
 func (s *Service) complete(ctx context.Context, r *Resource, opt GetOptions) error {
-	var err error
-	switch r.Type {
-	case schemas.GroupResourceType:
-		if !opt.WithoutMembers {
-			r.Members, err = s.Store.Members(ctx, r.Tenant, r.ID)
-			r.MembersLoaded = err == nil
+	return s.completeAll(ctx, []*Resource{r}, opt)
+}
+
+// completeAll loads the computed attributes of several resources of one tenant: the
+// members of Groups, and the display names of the groups of Users (in one lookup for
+// all of them).
+func (s *Service) completeAll(ctx context.Context, rs []*Resource, opt GetOptions) error {
+	var groupIDs []string
+	for _, r := range rs {
+		if r.Type == schemas.GroupResourceType && !opt.WithoutMembers {
+			members, err := s.Store.Members(ctx, r.Tenant, r.ID)
+			if err != nil {
+				return err
+			}
+			r.Members, r.MembersLoaded = members, true
 		}
-	case schemas.UserResourceType:
-		r.Groups, err = s.Store.GroupsOf(ctx, r.Tenant, r.ID)
+		for _, g := range r.Groups {
+			groupIDs = append(groupIDs, g.Value)
+		}
 	}
-	return err
+	if len(groupIDs) == 0 {
+		return nil
+	}
+	names, err := s.Store.GroupDisplays(ctx, rs[0].Tenant, groupIDs)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		refs := r.Groups[:0]
+		for _, g := range r.Groups {
+			if name, ok := names[g.Value]; ok { // a group deleted meanwhile is left out
+				refs = append(refs, GroupRef{Value: g.Value, Display: name})
+			}
+		}
+		r.Groups = refs
+	}
+	return nil
 }
 
 // List returns one page of a tenant's resources of a type.
@@ -139,12 +165,7 @@ func (s *Service) List(ctx context.Context, tenant string, rt *schemas.ResourceT
 	if err != nil {
 		return Page{}, err
 	}
-	for _, r := range page.Resources {
-		if err := s.complete(ctx, r, opt); err != nil {
-			return Page{}, err
-		}
-	}
-	return page, nil
+	return page, s.completeAll(ctx, page.Resources, opt)
 }
 
 // Replace replaces a resource's writable attributes with body (RFC 7644 §3.5.1).
@@ -181,6 +202,7 @@ func (s *Service) Replace(ctx context.Context, tenant string, rt *schemas.Resour
 			Type: rt, Tenant: tenant, ID: id, Attributes: in.attrs,
 			Meta:         Meta{Created: cur.Meta.Created, LastModified: s.now()},
 			PasswordHash: cur.PasswordHash,
+			Groups:       cur.Groups,
 		}
 		if passwordHash != "" {
 			next.PasswordHash = passwordHash
@@ -217,10 +239,7 @@ func (s *Service) Delete(ctx context.Context, tenant string, rt *schemas.Resourc
 		}
 		expect = cur.Meta.Version
 	}
-	if err := s.Store.Delete(ctx, tenant, rt, id, expect); err != nil {
-		return err
-	}
-	return s.Store.DropMemberships(ctx, tenant, id)
+	return s.Store.Delete(ctx, tenant, rt, id, expect)
 }
 
 // resolveMembers checks that every member exists in the tenant, fills in its type and
@@ -270,7 +289,8 @@ func (s *Service) resolveMembers(ctx context.Context, tenant, groupID string, me
 }
 
 // replaceMembers makes a group's membership exactly members, touching only the
-// memberships that change.
+// memberships that change (new members, gone members, and members whose display the
+// client changed).
 func (s *Service) replaceMembers(ctx context.Context, tenant, groupID string, members []Member) error {
 	current, err := s.Store.Members(ctx, tenant, groupID)
 	if err != nil {
@@ -280,17 +300,17 @@ func (s *Service) replaceMembers(ctx context.Context, tenant, groupID string, me
 	for _, m := range members {
 		want[m.Value] = true
 	}
-	have := make(map[string]bool, len(current))
+	have := make(map[string]Member, len(current))
 	var remove []string
 	for _, m := range current {
-		have[m.Value] = true
+		have[m.Value] = m
 		if !want[m.Value] {
 			remove = append(remove, m.Value)
 		}
 	}
 	var add []Member
 	for _, m := range members {
-		if !have[m.Value] {
+		if old, ok := have[m.Value]; !ok || old.Display != m.Display {
 			add = append(add, m)
 		}
 	}

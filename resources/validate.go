@@ -285,8 +285,12 @@ func checkRequired(defs []*schemas.Attribute, attrs Attributes, prefix string) e
 		if !a.Required || a.Mutability == schemas.ReadOnly {
 			continue
 		}
-		if _, ok := attrs[a.Name]; !ok {
+		v, ok := attrs[a.Name]
+		if !ok {
 			return Errorf(KindInvalidValue, "attribute %q is required", prefix+a.Name)
+		}
+		if s, isString := v.(string); isString && strings.TrimSpace(s) == "" {
+			return Errorf(KindInvalidValue, "attribute %q is required and must not be empty", prefix+a.Name)
 		}
 	}
 	return nil

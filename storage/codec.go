@@ -27,10 +27,10 @@ func storageKey(name string) string {
 	return name
 }
 
-// encode turns a resource into its document.
+// encode turns a new resource into its document.
 func encode(r *resources.Resource) bson.D {
 	doc := bson.D{
-		{Key: "_id", Value: r.ID},
+		{Key: "_id", Value: key(r.Tenant, r.ID)},
 		{Key: fTenant, Value: r.Tenant},
 		{Key: fVersion, Value: r.Meta.Version},
 		{Key: "meta", Value: bson.D{
@@ -44,16 +44,62 @@ func encode(r *resources.Resource) bson.D {
 	if r.PasswordHash != "" {
 		doc = append(doc, bson.E{Key: fPassword, Value: r.PasswordHash})
 	}
+	if lc := lowerDoc(r); len(lc) > 0 {
+		doc = append(doc, bson.E{Key: fLower, Value: lc})
+	}
+	return doc
+}
+
+// replacement returns the $set and $unset of an update that makes a stored resource
+// equal to r at version: r's attributes are set, the other attributes its resource type
+// defines are unset. Fields outside the resource's own state (_groups) stay as they are.
+func replacement(r *resources.Resource, version int64) (set, unset bson.D) {
+	set = bson.D{
+		{Key: fVersion, Value: version},
+		{Key: "meta.lastModified", Value: r.Meta.LastModified},
+	}
+	for name, v := range r.Attributes {
+		set = append(set, bson.E{Key: storageKey(name), Value: v})
+	}
+	for _, name := range attributeNames(r.Type) {
+		if _, ok := r.Attributes[name]; !ok {
+			unset = append(unset, bson.E{Key: storageKey(name), Value: ""})
+		}
+	}
+	optional := func(field string, v any, present bool) {
+		if present {
+			set = append(set, bson.E{Key: field, Value: v})
+		} else {
+			unset = append(unset, bson.E{Key: field, Value: ""})
+		}
+	}
+	optional(fPassword, r.PasswordHash, r.PasswordHash != "")
+	lc := lowerDoc(r)
+	optional(fLower, lc, len(lc) > 0)
+	return set, unset
+}
+
+// attributeNames lists the top-level attribute names a resource of type rt can store.
+func attributeNames(rt *schemas.ResourceType) []string {
+	names := []string{"externalId"}
+	for _, a := range rt.Schema.Attributes {
+		names = append(names, a.Name)
+	}
+	for _, e := range rt.Extensions {
+		names = append(names, e.Schema.ID)
+	}
+	return names
+}
+
+// lowerDoc builds the _lc document of r.
+func lowerDoc(r *resources.Resource) bson.D {
 	lc := bson.D{}
 	for _, path := range lowercased[r.Type.ID] {
 		if v := lowerValues(r.Attributes, strings.Split(path, ".")); v != nil {
 			lc = append(lc, bson.E{Key: lowerKey(path), Value: v})
 		}
 	}
-	if len(lc) > 0 {
-		doc = append(doc, bson.E{Key: fLower, Value: lc})
-	}
-	return doc
+	return lc
 }
 
 // lowerKey is the field under _lc that holds the lower-cased values of an attribute
@@ -95,8 +141,12 @@ func lowerValues(attrs resources.Attributes, path []string) any {
 // decode turns a document back into a resource.
 func decode(rt *schemas.ResourceType, doc bson.M) *resources.Resource {
 	r := &resources.Resource{Type: rt, Attributes: resources.Attributes{}}
-	r.ID, _ = doc["_id"].(string)
+	k, _ := doc["_id"].(string)
+	r.ID = idOf(k)
 	r.Tenant, _ = doc[fTenant].(string)
+	for _, g := range groupIDs(doc) {
+		r.Groups = append(r.Groups, resources.GroupRef{Value: g})
+	}
 	r.PasswordHash, _ = doc[fPassword].(string)
 	r.Meta.Version = toInt64(doc[fVersion])
 	if meta, ok := fromBSON(doc["meta"]).(resources.Attributes); ok {

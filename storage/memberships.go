@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -14,81 +16,136 @@ import (
 
 // Memberships live in their own collection, one document per (group, member):
 //
-//	{_id: "<group>/<member>", _tenant, group, value: member id, type, display}
+//	{_id: "<tenant>/<group>/<member>", _tenant, group, value: member id, type, display}
 //
-// Adding or removing a member is one single-document write whatever the group's size,
-// and the _id makes adding an existing member a harmless duplicate.
+// and each member's document lists its groups in _groups. Adding or removing a member
+// touches two documents by _id whatever the group's size; a group's members are the _id
+// range of its prefix; a member's groups are read with the member.
 
-// idChunk bounds the ids sent in one $in query.
-const idChunk = 5000
+func membershipKey(tenant, group, member string) string { return tenant + "/" + group + "/" + member }
+
+// memberRange is the filter for all memberships of a group: the keys that start with
+// "<tenant>/<group>/". '0' is the character after '/', so [prefix, prefix0) is exactly
+// the keys with that prefix.
+func memberRange(tenant, group string) bson.D {
+	prefix := tenant + "/" + group + "/"
+	return bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: prefix}, {Key: "$lt", Value: tenant + "/" + group + "0"}}}}
+}
 
 // MemberTargets looks the ids up among the tenant's Users and Groups.
 func (s *Store) MemberTargets(ctx context.Context, tenant string, ids []string) (map[string]resources.MemberTarget, error) {
 	out := make(map[string]resources.MemberTarget, len(ids))
-	proj := options.Find().SetProjection(bson.D{{Key: "userName", Value: 1}, {Key: "displayName", Value: 1}})
-	for start := 0; start < len(ids); start += idChunk {
-		chunk := ids[start:min(start+idChunk, len(ids))]
-		for _, rt := range []*schemas.ResourceType{schemas.UserResourceType, schemas.GroupResourceType} {
-			filter := bson.D{{Key: fTenant, Value: tenant}, {Key: "_id", Value: bson.D{{Key: "$in", Value: chunk}}}}
-			cur, err := s.collection(rt).Find(ctx, filter, proj)
-			if err != nil {
-				return nil, dbError("looking up members", err)
-			}
-			var docs []bson.M
-			if err := cur.All(ctx, &docs); err != nil {
-				return nil, dbError("looking up members", err)
-			}
-			for _, d := range docs {
-				id, _ := d["_id"].(string)
-				out[id] = resources.MemberTarget{ID: id, Type: rt.ID, Display: displayOf(d)}
+	proj := bson.D{{Key: "userName", Value: 1}, {Key: "displayName", Value: 1}}
+	remaining := ids
+	for _, rt := range []*schemas.ResourceType{schemas.UserResourceType, schemas.GroupResourceType} {
+		docs, err := s.findByKeys(ctx, s.collection(rt), keys(tenant, remaining), proj)
+		if err != nil {
+			return nil, dbError("looking up members", err)
+		}
+		for _, d := range docs {
+			k, _ := d["_id"].(string)
+			out[idOf(k)] = resources.MemberTarget{ID: idOf(k), Type: rt.ID, Display: displayOf(d)}
+		}
+		var left []string
+		for _, id := range remaining {
+			if _, ok := out[id]; !ok {
+				left = append(left, id)
 			}
 		}
+		remaining = left
 	}
 	return out, nil
 }
 
-func membershipID(groupID, memberID string) string { return groupID + "/" + memberID }
-
-// AddMembers inserts the memberships that do not exist yet.
+// AddMembers adds members to a group. Existing members only get their display set.
 func (s *Store) AddMembers(ctx context.Context, tenant, groupID string, members []resources.Member) error {
 	if len(members) == 0 {
 		return nil
 	}
 	docs := make([]any, len(members))
+	byType := map[string][]string{}
 	for i, m := range members {
 		docs[i] = bson.D{
-			{Key: "_id", Value: membershipID(groupID, m.Value)},
+			{Key: "_id", Value: membershipKey(tenant, groupID, m.Value)},
 			{Key: fTenant, Value: tenant},
 			{Key: "group", Value: groupID},
 			{Key: "value", Value: m.Value},
 			{Key: "type", Value: m.Type},
 			{Key: "display", Value: m.Display},
 		}
+		byType[m.Type] = append(byType[m.Type], key(tenant, m.Value))
 	}
 	_, err := s.memberships.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err == nil {
-		return nil
+	existing, ok := duplicates(err)
+	if !ok {
+		return dbError("adding members", err)
 	}
-	// Members that already exist fail as duplicates; that is the desired outcome.
-	var bwe mongo.BulkWriteException
-	if errors.As(err, &bwe) && bwe.WriteConcernError == nil {
-		for _, we := range bwe.WriteErrors {
-			if !mongo.IsDuplicateKeyError(we) {
-				return dbError("adding members", err)
-			}
+	for _, i := range existing {
+		m := members[i]
+		set := bson.D{{Key: "$set", Value: bson.D{{Key: "display", Value: m.Display}}}}
+		if _, err := s.memberships.UpdateOne(ctx, byKey(membershipKey(tenant, groupID, m.Value)), set); err != nil {
+			return dbError("updating members", err)
 		}
-		return nil
 	}
-	return dbError("adding members", err)
+	// The reverse index: every member lists the group. $addToSet makes it idempotent.
+	add := bson.D{{Key: "$addToSet", Value: bson.D{{Key: fGroups, Value: groupID}}}}
+	for typ, memberKeys := range byType {
+		if err := s.updateByKeys(ctx, s.collection(resourceType(typ)), memberKeys, add); err != nil {
+			return dbError("recording group membership", err)
+		}
+	}
+	return nil
 }
 
-// RemoveMembers deletes the given memberships of a group.
+// duplicates returns the indexes of the documents a bulk insert did not insert because
+// their keys exist, and whether that was its only failure.
+func duplicates(err error) ([]int, bool) {
+	if err == nil {
+		return nil, true
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return nil, false
+	}
+	idx := make([]int, 0, len(bwe.WriteErrors))
+	for _, we := range bwe.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) {
+			return nil, false
+		}
+		idx = append(idx, we.Index)
+	}
+	return idx, true
+}
+
+func resourceType(name string) *schemas.ResourceType {
+	if name == schemas.GroupResourceType.ID {
+		return schemas.GroupResourceType
+	}
+	return schemas.UserResourceType
+}
+
+// RemoveMembers removes the members with the given ids from a group.
 func (s *Store) RemoveMembers(ctx context.Context, tenant, groupID string, memberIDs []string) error {
-	for start := 0; start < len(memberIDs); start += idChunk {
-		chunk := memberIDs[start:min(start+idChunk, len(memberIDs))]
-		filter := bson.D{{Key: fTenant, Value: tenant}, {Key: "group", Value: groupID}, {Key: "value", Value: bson.D{{Key: "$in", Value: chunk}}}}
-		if _, err := s.memberships.DeleteMany(ctx, filter); err != nil {
-			return dbError("removing members", err)
+	if len(memberIDs) == 0 {
+		return nil
+	}
+	mkeys := make([]string, len(memberIDs))
+	for i, id := range memberIDs {
+		mkeys[i] = membershipKey(tenant, groupID, id)
+	}
+	if err := s.deleteByKeys(ctx, s.memberships, mkeys); err != nil {
+		return dbError("removing members", err)
+	}
+	return s.forgetGroup(ctx, groupID, keys(tenant, memberIDs))
+}
+
+// forgetGroup removes groupID from the _groups of the given member keys. A member is a
+// User or a Group; pulling from both collections is cheaper than finding out which.
+func (s *Store) forgetGroup(ctx context.Context, groupID string, memberKeys []string) error {
+	pull := bson.D{{Key: "$pull", Value: bson.D{{Key: fGroups, Value: groupID}}}}
+	for _, coll := range []*mongo.Collection{s.users, s.groups} {
+		if err := s.updateByKeys(ctx, coll, memberKeys, pull); err != nil {
+			return dbError("recording group membership", err)
 		}
 	}
 	return nil
@@ -96,9 +153,7 @@ func (s *Store) RemoveMembers(ctx context.Context, tenant, groupID string, membe
 
 // Members returns a group's members ordered by id.
 func (s *Store) Members(ctx context.Context, tenant, groupID string) ([]resources.Member, error) {
-	cur, err := s.memberships.Find(ctx,
-		bson.D{{Key: fTenant, Value: tenant}, {Key: "group", Value: groupID}},
-		options.Find().SetSort(bson.D{{Key: "value", Value: 1}}))
+	cur, err := s.memberships.Find(ctx, memberRange(tenant, groupID), options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, dbError("reading members", err)
 	}
@@ -117,49 +172,73 @@ func (s *Store) Members(ctx context.Context, tenant, groupID string) ([]resource
 	return members, nil
 }
 
-// GroupsOf returns the groups memberID directly belongs to, with their display names.
-func (s *Store) GroupsOf(ctx context.Context, tenant, memberID string) ([]resources.GroupRef, error) {
-	cur, err := s.memberships.Find(ctx,
-		bson.D{{Key: fTenant, Value: tenant}, {Key: "value", Value: memberID}},
-		options.Find().SetProjection(bson.D{{Key: "group", Value: 1}}))
-	if err != nil {
-		return nil, dbError("reading group memberships", err)
-	}
-	var rows []struct{ Group string }
-	if err := cur.All(ctx, &rows); err != nil {
-		return nil, dbError("reading group memberships", err)
-	}
-	if len(rows) == 0 {
-		return []resources.GroupRef{}, nil
-	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.Group
-	}
-	cur, err = s.groups.Find(ctx,
-		bson.D{{Key: fTenant, Value: tenant}, {Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		options.Find().SetProjection(bson.D{{Key: "displayName", Value: 1}}).SetSort(bson.D{{Key: "_id", Value: 1}}))
+// GroupDisplays returns the display names of the tenant's groups with the given ids.
+func (s *Store) GroupDisplays(ctx context.Context, tenant string, ids []string) (map[string]string, error) {
+	docs, err := s.findByKeys(ctx, s.groups, keys(tenant, ids), bson.D{{Key: "displayName", Value: 1}})
 	if err != nil {
 		return nil, dbError("reading groups", err)
 	}
-	var docs []bson.M
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, dbError("reading groups", err)
-	}
-	refs := make([]resources.GroupRef, 0, len(docs))
+	out := make(map[string]string, len(docs))
 	for _, d := range docs {
-		id, _ := d["_id"].(string)
-		refs = append(refs, resources.GroupRef{Value: id, Display: displayOf(d)})
+		k, _ := d["_id"].(string)
+		out[idOf(k)] = displayOf(d)
 	}
-	return refs, nil
+	return out, nil
 }
 
-// DropMemberships removes id from every group and, if it is a group, every member.
-func (s *Store) DropMemberships(ctx context.Context, tenant, id string) error {
-	for _, field := range []string{"value", "group"} {
-		if _, err := s.memberships.DeleteMany(ctx, bson.D{{Key: fTenant, Value: tenant}, {Key: field, Value: id}}); err != nil {
-			return dbError("removing memberships", err)
+// leaveGroups removes a deleted resource's memberships and touches the groups it left.
+func (s *Store) leaveGroups(ctx context.Context, tenant, memberID string, groupIDs []string, at time.Time) error {
+	if len(groupIDs) == 0 {
+		return nil
+	}
+	mkeys := make([]string, len(groupIDs))
+	for i, g := range groupIDs {
+		mkeys[i] = membershipKey(tenant, g, memberID)
+	}
+	if err := s.deleteByKeys(ctx, s.memberships, mkeys); err != nil {
+		return dbError("removing memberships", err)
+	}
+	for _, g := range groupIDs {
+		if _, err := s.Touch(ctx, tenant, schemas.GroupResourceType, g, at); err != nil && resources.KindOf(err) != resources.KindNotFound {
+			return err
 		}
 	}
 	return nil
+}
+
+// dropAllMembers removes every membership of a deleted group and the group from its
+// members' _groups.
+func (s *Store) dropAllMembers(ctx context.Context, tenant, groupID string) error {
+	members, err := s.Members(ctx, tenant, groupID)
+	if err != nil || len(members) == 0 {
+		return err
+	}
+	if _, err := s.memberships.DeleteMany(ctx, memberRange(tenant, groupID)); err != nil {
+		return dbError("removing members", err)
+	}
+	memberKeys := make([]string, len(members))
+	for i, m := range members {
+		memberKeys[i] = key(tenant, m.Value)
+	}
+	return s.forgetGroup(ctx, groupID, memberKeys)
+}
+
+func keys(tenant string, ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = key(tenant, id)
+	}
+	return out
+}
+
+// groupIDs reads a document's _groups.
+func groupIDs(doc bson.M) []string {
+	list, _ := fromBSON(doc[fGroups]).([]any)
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if s, ok := v.(string); ok && !strings.Contains(s, "/") {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -43,80 +43,156 @@ func isDuplicateKey(err error) bool {
 	return mongo.IsDuplicateKeyError(err) || strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-// Get returns one resource of the tenant.
+// Get returns one resource of the tenant, with the ids of its groups in Groups.
 func (s *Store) Get(ctx context.Context, tenant string, rt *schemas.ResourceType, id string) (*resources.Resource, error) {
-	var doc bson.M
-	err := s.collection(rt).FindOne(ctx, scoped(tenant, id)).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, notFound(rt, id)
-	}
+	doc, err := s.findDoc(ctx, rt, key(tenant, id), nil)
 	if err != nil {
-		return nil, dbError("reading the "+rt.ID, err)
+		return nil, err
 	}
 	return decode(rt, doc), nil
 }
 
-// Replace swaps the stored document for r if its version is still expectVersion: a
-// compare-and-swap on _rev, so a concurrent change is never overwritten unseen.
-func (s *Store) Replace(ctx context.Context, r *resources.Resource, expectVersion int64) error {
-	r.Meta.Version = expectVersion + 1
-	filter := append(scoped(r.Tenant, r.ID), bson.E{Key: fVersion, Value: expectVersion})
-	res, err := s.collection(r.Type).ReplaceOne(ctx, filter, encode(r))
+// findDoc reads one document by key, or fails with KindNotFound.
+func (s *Store) findDoc(ctx context.Context, rt *schemas.ResourceType, k string, proj bson.D) (bson.M, error) {
+	opt := options.FindOne()
+	if proj != nil {
+		opt.SetProjection(proj)
+	}
+	var doc bson.M
+	err := s.collection(rt).FindOne(ctx, byKey(k), opt).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, notFound(rt, idOf(k))
+	}
 	if err != nil {
-		return writeError(r, "storing the "+r.Type.ID, err)
+		return nil, dbError("reading the "+rt.ID, err)
 	}
-	if res.MatchedCount == 1 {
-		return nil
-	}
-	return s.missOrConflict(ctx, r.Type, r.Tenant, r.ID)
+	return doc, nil
 }
 
-// missOrConflict explains why a write conditioned on a version matched nothing.
-func (s *Store) missOrConflict(ctx context.Context, rt *schemas.ResourceType, tenant, id string) error {
-	n, err := s.collection(rt).CountDocuments(ctx, scoped(tenant, id))
-	if err != nil {
-		return dbError("reading the "+rt.ID, err)
+// idOf returns the SCIM id in a key.
+func idOf(k string) string {
+	_, id, _ := strings.Cut(k, "/")
+	return id
+}
+
+// conditional runs write as a compare-and-swap on the document's version: on MongoDB
+// write's filter carries the expected version; on the embedded engine (see keyLocks)
+// the version is compared under the key's lock and write filters by _id alone. write
+// reports whether it matched the document.
+func (s *Store) conditional(ctx context.Context, rt *schemas.ResourceType, k string, expect int64, write func(filter bson.D) (bool, error)) error {
+	filter := byKey(k)
+	if s.idOnly {
+		defer s.keyLocks.lock(k)()
+		if expect != 0 {
+			doc, err := s.findDoc(ctx, rt, k, bson.D{{Key: fVersion, Value: 1}})
+			if err != nil {
+				return err
+			}
+			if toInt64(doc[fVersion]) != expect {
+				return changed(rt, idOf(k))
+			}
+		}
+	} else if expect != 0 {
+		filter = append(filter, bson.E{Key: fVersion, Value: expect})
 	}
-	if n == 0 {
-		return notFound(rt, id)
+	matched, err := write(filter)
+	if err != nil || matched {
+		return err
 	}
+	if expect == 0 || s.idOnly {
+		return notFound(rt, idOf(k))
+	}
+	// Nothing matched on MongoDB: either the resource is gone or its version moved.
+	if _, err := s.findDoc(ctx, rt, k, bson.D{{Key: fVersion, Value: 1}}); err != nil {
+		return err
+	}
+	return changed(rt, idOf(k))
+}
+
+func changed(rt *schemas.ResourceType, id string) error {
 	return resources.Errorf(resources.KindPreconditionFailed, "%s %q was changed by another request", rt.ID, id)
 }
 
-// Delete removes a resource, if expectVersion is 0 or its current version.
+// Replace stores r's attributes in place of version expectVersion: every attribute r has
+// is set, every other attribute its schemas define is removed. Memberships (_groups) are
+// left alone, so a replace never undoes a concurrent membership change.
+func (s *Store) Replace(ctx context.Context, r *resources.Resource, expectVersion int64) error {
+	set, unset := replacement(r, expectVersion+1)
+	update := bson.D{{Key: "$set", Value: set}}
+	if len(unset) > 0 {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
+	}
+	err := s.conditional(ctx, r.Type, key(r.Tenant, r.ID), expectVersion, func(filter bson.D) (bool, error) {
+		res, err := s.collection(r.Type).UpdateOne(ctx, filter, update)
+		if err != nil {
+			return false, writeError(r, "storing the "+r.Type.ID, err)
+		}
+		return res.MatchedCount == 1, nil
+	})
+	if err == nil {
+		r.Meta.Version = expectVersion + 1
+	}
+	return err
+}
+
+// Delete removes a resource, if expectVersion is 0 or its current version, and every
+// membership it takes part in; the groups that lose it as a member are touched.
 func (s *Store) Delete(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, expectVersion int64) error {
-	filter := scoped(tenant, id)
-	if expectVersion != 0 {
-		filter = append(filter, bson.E{Key: fVersion, Value: expectVersion})
-	}
-	res, err := s.collection(rt).DeleteOne(ctx, filter)
+	k := key(tenant, id)
+	var doc bson.M
+	err := s.conditional(ctx, rt, k, expectVersion, func(filter bson.D) (bool, error) {
+		// No projection: FerretDB v1.24 does not implement findAndModify's "fields".
+		err := s.collection(rt).FindOneAndDelete(ctx, filter).Decode(&doc)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return false, nil
+		}
+		if err != nil {
+			return false, dbError("deleting the "+rt.ID, err)
+		}
+		return true, nil
+	})
 	if err != nil {
-		return dbError("deleting the "+rt.ID, err)
+		return err
 	}
-	if res.DeletedCount == 1 {
-		return nil
+	// Without transactions the memberships go after the resource: a failure here
+	// leaves memberships of a deleted resource, which reads skip and a retry removes.
+	if err := s.leaveGroups(ctx, tenant, id, groupIDs(doc), time.Now().UTC()); err != nil {
+		return err
 	}
-	return s.missOrConflict(ctx, rt, tenant, id)
+	if rt == schemas.GroupResourceType {
+		return s.dropAllMembers(ctx, tenant, id)
+	}
+	return nil
 }
 
 // Touch bumps a resource's version and lastModified in one atomic update.
 func (s *Store) Touch(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, at time.Time) (resources.Meta, error) {
+	k := key(tenant, id)
 	var doc bson.M
-	err := s.collection(rt).FindOneAndUpdate(ctx, scoped(tenant, id),
-		bson.D{
-			{Key: "$inc", Value: bson.D{{Key: fVersion, Value: int64(1)}}},
-			{Key: "$set", Value: bson.D{{Key: "meta.lastModified", Value: at}}},
-		},
-		// No projection: FerretDB v1.24 does not implement findAndModify's "fields".
-		options.FindOneAndUpdate().SetReturnDocument(options.After),
-	).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return resources.Meta{}, notFound(rt, id)
-	}
+	err := s.conditional(ctx, rt, k, 0, func(filter bson.D) (bool, error) {
+		err := s.collection(rt).FindOneAndUpdate(ctx, filter, touch(at),
+			// No projection: FerretDB v1.24 does not implement findAndModify's "fields".
+			options.FindOneAndUpdate().SetReturnDocument(options.After),
+		).Decode(&doc)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return false, nil
+		}
+		if err != nil {
+			return false, dbError("updating the "+rt.ID, err)
+		}
+		return true, nil
+	})
 	if err != nil {
-		return resources.Meta{}, dbError("updating the "+rt.ID, err)
+		return resources.Meta{}, err
 	}
 	return decode(rt, doc).Meta, nil
+}
+
+func touch(at time.Time) bson.D {
+	return bson.D{
+		{Key: "$inc", Value: bson.D{{Key: fVersion, Value: int64(1)}}},
+		{Key: "$set", Value: bson.D{{Key: "meta.lastModified", Value: at}}},
+	}
 }
 
 // List returns a page of a tenant's resources in creation order (ties broken by id, so

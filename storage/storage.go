@@ -8,13 +8,20 @@
 //
 // Collections, each keyed so it can be sharded by tenant ({_tenant: 1, _id: 1}):
 //
-//	users, groups  one document per resource: SCIM attributes at the top level under their
-//	               canonical names, extension attributes under the extension URN with '.'
-//	               replaced by '_' (so paths stay queryable), and internal fields whose names
-//	               start with '_' (which no SCIM attribute name can).
-//	memberships    one document per (group, member) pair, so groups of any size never
-//	               approach the 16 MB document limit and adding a member is one insert.
+//	users, groups  one document per resource, _id "<tenant>/<id>": SCIM attributes at the
+//	               top level under their canonical names, extension attributes under the
+//	               extension URN with '.' replaced by '_' (so paths stay queryable), and
+//	               internal fields whose names start with '_' (which no SCIM attribute
+//	               name can), among them _groups, the ids of the groups it is a member of.
+//	memberships    one document per (group, member) pair, _id "<tenant>/<group>/<member>",
+//	               so groups of any size never approach the 16 MB document limit and
+//	               adding a member is one insert.
 //	tokens         bearer tokens by the SHA-256 hash of their secret.
+//
+// Keys carry the tenant, so a resource is always read and written by its _id alone: the
+// primary key on MongoDB, and the one filter the embedded FerretDB (SQLite) answers
+// without scanning the collection (it pushes down exactly {_id: <string>}). A tenant's
+// keys form one range, which is what lets a sharded cluster keep a tenant together.
 package storage
 
 import (
@@ -41,7 +48,8 @@ const (
 	fTenant   = "_tenant"
 	fVersion  = "_rev"
 	fPassword = "_pw"
-	fLower    = "_lc" // lower-cased copies of case-insensitive values that are indexed
+	fLower    = "_lc"     // lower-cased copies of case-insensitive values that are indexed
+	fGroups   = "_groups" // ids of the groups the resource is a direct member of
 )
 
 // Store implements resources.Store on a MongoDB database.
@@ -50,6 +58,12 @@ type Store struct {
 	db     *mongo.Database
 
 	users, groups, memberships, tokens *mongo.Collection
+
+	// idOnly is set on engines that answer only a bare {_id: value} filter without a
+	// collection scan (FerretDB's SQLite backend). Queries then prefer several _id
+	// lookups over one broader filter, and conditional writes go through keyLocks.
+	idOnly   bool
+	keyLocks *keyLocks
 }
 
 var _ resources.Store = (*Store)(nil)
@@ -90,6 +104,15 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 		users: db.Collection("users"), groups: db.Collection("groups"),
 		memberships: db.Collection("memberships"), tokens: db.Collection("tokens"),
 	}
+	var info bson.M
+	if err := db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("asking the database what it is: %w", err)
+	}
+	_, s.idOnly = info["ferretdbVersion"]
+	if s.idOnly {
+		s.keyLocks = newKeyLocks()
+	}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err
@@ -125,16 +148,16 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fLower + ".userName", Value: 1}}, true),
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "meta.created", Value: 1}, {Key: "_id", Value: 1}}, false),
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "externalId", Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fGroups, Value: 1}}, false),
 		},
 		s.groups: {
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "meta.created", Value: 1}, {Key: "_id", Value: 1}}, false),
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fLower + ".displayName", Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fGroups, Value: 1}}, false),
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "externalId", Value: 1}}, false),
 		},
-		s.memberships: {
-			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "group", Value: 1}, {Key: "value", Value: 1}}, true),
-			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "value", Value: 1}}, false),
-		},
+		// memberships need no index of their own: a group's members are the _id range
+		// "<tenant>/<group>/", and a member's groups are in its own document.
 		s.tokens: {
 			idx(bson.D{{Key: "tenant", Value: 1}, {Key: "id", Value: 1}}, true),
 		},
@@ -158,10 +181,12 @@ func (s *Store) collection(rt *schemas.ResourceType) *mongo.Collection {
 	return s.users
 }
 
-// scoped returns the filter for one resource of a tenant.
-func scoped(tenant, id string) bson.D {
-	return bson.D{{Key: "_id", Value: id}, {Key: fTenant, Value: tenant}}
-}
+// key is the _id of a tenant's resource. Tenant names cannot contain '/', so keys of
+// different tenants never collide and a tenant's keys share the prefix "<tenant>/".
+func key(tenant, id string) string { return tenant + "/" + id }
+
+// byKey is the filter for one document.
+func byKey(k string) bson.D { return bson.D{{Key: "_id", Value: k}} }
 
 func notFound(rt *schemas.ResourceType, id string) error {
 	return resources.Errorf(resources.KindNotFound, "%s %q not found", rt.ID, id)

@@ -7,6 +7,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) resources.Store) {
 		{"ListPaging", testListPaging},
 		{"TenantScope", testTenantScope},
 		{"Memberships", testMemberships},
+		{"ReplaceKeepsMemberships", testReplaceKeepsMemberships},
 		{"Tokens", testTokens},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -260,9 +262,15 @@ func testMemberships(t *testing.T, s resources.Store) {
 	if err != nil || fmt.Sprint(members) != "[{g2 Group Ops} {u1 User frank} {u2 User Grace H}]" {
 		t.Fatalf("members of g1: %v %v", members, err)
 	}
-	refs, err := s.GroupsOf(ctx, "t1", "u2")
-	if err != nil || fmt.Sprint(refs) != "[{g1 Eng} {g2 Ops}]" {
-		t.Fatalf("groups of u2: %v %v", refs, err)
+	if got := groupsOf(t, s, users, "t1", "u2"); got != "[g1 g2]" {
+		t.Fatalf("groups of u2: %s", got)
+	}
+	names, err := s.GroupDisplays(ctx, "t1", []string{"g1", "g2", "gone"})
+	if err != nil || fmt.Sprint(names) != "map[g1:Eng g2:Ops]" {
+		t.Fatalf("group displays: %v %v", names, err)
+	}
+	if got := groupsOf(t, s, groups, "t1", "g2"); got != "[g1]" {
+		t.Fatalf("groups of the nested group g2: %s", got)
 	}
 	if err := s.RemoveMembers(ctx, "t1", "g1", []string{"u1", "not-a-member"}); err != nil {
 		t.Fatal(err)
@@ -270,20 +278,76 @@ func testMemberships(t *testing.T, s resources.Store) {
 	if members, _ := s.Members(ctx, "t1", "g1"); len(members) != 2 {
 		t.Fatalf("after removing u1: %v", members)
 	}
-	if err := s.DropMemberships(ctx, "t1", "u2"); err != nil {
+	if got := groupsOf(t, s, users, "t1", "u1"); got != "[]" {
+		t.Fatalf("u1 still lists groups %s after its removal", got)
+	}
+
+	// Deleting a member removes its memberships and bumps the groups it left.
+	before, _ := s.Get(ctx, "t1", groups, "g1")
+	if err := s.Delete(ctx, "t1", users, "u2", 0); err != nil {
 		t.Fatal(err)
 	}
-	if refs, _ := s.GroupsOf(ctx, "t1", "u2"); len(refs) != 0 {
-		t.Fatalf("u2 still in %v after DropMemberships", refs)
+	if members, _ := s.Members(ctx, "t1", "g1"); fmt.Sprint(members) != "[{g2 Group Ops}]" {
+		t.Fatalf("g1 after deleting u2: %v", members)
 	}
-	if err := s.DropMemberships(ctx, "t1", "g1"); err != nil {
+	if after, _ := s.Get(ctx, "t1", groups, "g1"); after.Meta.Version != before.Meta.Version+1 {
+		t.Fatalf("g1 version %d after losing a member, want %d", after.Meta.Version, before.Meta.Version+1)
+	}
+	// Deleting a group removes its members' memberships and it from their groups.
+	if err := s.Delete(ctx, "t1", groups, "g1", 0); err != nil {
 		t.Fatal(err)
 	}
 	if members, _ := s.Members(ctx, "t1", "g1"); len(members) != 0 {
-		t.Fatalf("g1 still has %v after DropMemberships", members)
+		t.Fatalf("deleted g1 still has %v", members)
+	}
+	if got := groupsOf(t, s, groups, "t1", "g2"); got != "[]" {
+		t.Fatalf("g2 still lists deleted g1: %s", got)
 	}
 	if members, _ := s.Members(ctx, "other", "g2"); len(members) != 0 {
 		t.Fatalf("another tenant sees g2's members: %v", members)
+	}
+}
+
+// groupsOf returns the ids of the groups a resource is in, as "[a b]".
+func groupsOf(t *testing.T, s resources.Store, rt *schemas.ResourceType, tenant, id string) string {
+	t.Helper()
+	r, err := s.Get(ctx, tenant, rt, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	for _, g := range r.Groups {
+		ids = append(ids, g.Value)
+	}
+	sort.Strings(ids)
+	return fmt.Sprint(ids)
+}
+
+// testReplaceKeepsMemberships: a replace does not undo the member's group list.
+func testReplaceKeepsMemberships(t *testing.T, s resources.Store) {
+	mustCreate(t, s, newUser("t1", "u1", "heidi"))
+	mustCreate(t, s, newGroup("t1", "g1", "Eng"))
+	if err := s.AddMembers(ctx, "t1", "g1", []resources.Member{{Value: "u1", Type: "User"}}); err != nil {
+		t.Fatal(err)
+	}
+	next := newUser("t1", "u1", "heidi2")
+	if err := s.Replace(ctx, next, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := groupsOf(t, s, users, "t1", "u1"); got != "[g1]" {
+		t.Fatalf("replace dropped the user's groups: %s", got)
+	}
+	// Attributes absent from the replacement are removed.
+	u := newUser("t1", "u2", "ivan")
+	u.Attributes["title"] = "CTO"
+	u.PasswordHash = "$argon2id$x"
+	mustCreate(t, s, u)
+	if err := s.Replace(ctx, newUser("t1", "u2", "ivan"), 1); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Get(ctx, "t1", users, "u2")
+	if _, ok := got.Attributes["title"]; ok || got.PasswordHash != "" {
+		t.Fatalf("replace kept removed values: %v %q", got.Attributes, got.PasswordHash)
 	}
 }
 
