@@ -1,0 +1,80 @@
+package resources
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/scimhq/scimhq/schemas"
+)
+
+// The core schemas have no immutable singular attribute a client can write, so the rule
+// is tested on a resource type made for it.
+func TestKeepImmutable(t *testing.T) {
+	rt := &schemas.ResourceType{ID: "Thing", Schema: &schemas.Schema{ID: "urn:test:Thing", Attributes: []*schemas.Attribute{
+		{Name: "serial", Type: schemas.String, Mutability: schemas.Immutable},
+		{Name: "label", Type: schemas.String, Mutability: schemas.ReadWrite},
+		{Name: "origin", Type: schemas.Complex, SubAttributes: []*schemas.Attribute{
+			{Name: "site", Type: schemas.String, Mutability: schemas.Immutable},
+		}},
+	}}}
+	old := Attributes{"serial": "A1", "label": "x", "origin": Attributes{"site": "Oslo"}}
+
+	next := Attributes{"serial": "A1", "label": "y"}
+	if err := keepImmutable(rt, old, next); err != nil {
+		t.Fatalf("unchanged immutable values: %v", err)
+	}
+	if next["origin"].(Attributes)["site"] != "Oslo" {
+		t.Fatalf("an omitted immutable sub-attribute was not kept: %v", next)
+	}
+
+	next = Attributes{"label": "y"}
+	if err := keepImmutable(rt, old, next); err != nil || next["serial"] != "A1" {
+		t.Fatalf("an omitted immutable value was not kept: %v %v", next, err)
+	}
+
+	for _, next := range []Attributes{
+		{"serial": "B2"},
+		{"serial": "A1", "origin": Attributes{"site": "Bergen"}},
+	} {
+		err := keepImmutable(rt, old, next)
+		if KindOf(err) != KindMutability || !strings.Contains(err.Error(), "immutable") {
+			t.Fatalf("changing an immutable value to %v: %v, want a mutability error", next, err)
+		}
+	}
+
+	// A value may be set once when there was none.
+	if err := keepImmutable(rt, Attributes{}, Attributes{"serial": "C3"}); err != nil {
+		t.Fatalf("setting an immutable value the first time: %v", err)
+	}
+}
+
+func TestPasswordHash(t *testing.T) {
+	h := HashPassword("correct horse")
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("unexpected hash format %q", h)
+	}
+	if h == HashPassword("correct horse") {
+		t.Fatal("two hashes of one password are equal: no salt")
+	}
+	if !VerifyPassword(h, "correct horse") || VerifyPassword(h, "wrong horse") || VerifyPassword("garbage", "x") {
+		t.Fatal("VerifyPassword gives wrong answers")
+	}
+}
+
+func TestETagMatches(t *testing.T) {
+	for _, tc := range []struct {
+		header, etag string
+		want         bool
+	}{
+		{`W/"3"`, `W/"3"`, true},
+		{`"3"`, `W/"3"`, true}, // weak comparison
+		{`W/"2", W/"3"`, `W/"3"`, true},
+		{`*`, `W/"3"`, true},
+		{`W/"2"`, `W/"3"`, false},
+		{`W/"30"`, `W/"3"`, false},
+	} {
+		if got := ETagMatches(tc.header, tc.etag); got != tc.want {
+			t.Errorf("ETagMatches(%q, %q) = %v, want %v", tc.header, tc.etag, got, tc.want)
+		}
+	}
+}
