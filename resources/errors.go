@@ -24,6 +24,7 @@ const (
 	KindUnauthorized                   // 401
 	KindForbidden                      // 403
 	KindConflict                       // 409 without a scimType (a concurrent change won)
+	KindInvalidCursor                  // 400 invalidCursor (RFC 9865)
 )
 
 // Error is an error a client can act on: its Detail is written for the person reading the

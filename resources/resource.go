@@ -65,18 +65,36 @@ type GroupRef struct {
 	Display string
 }
 
-// ListQuery selects a page of resources.
+// ListQuery selects a page of resources (RFC 7644 §3.4.2, RFC 9865).
 type ListQuery struct {
-	// StartIndex is 1-based (RFC 7644 §3.4.2.4).
+	// Filter selects the resources; nil selects all.
+	Filter Filter
+	// SortBy orders them (RFC 7644 §3.4.2.3); nil means creation order. Ties are broken
+	// by id, so that the order is total and pages never overlap or leave gaps.
+	SortBy     *Path
+	Descending bool
+
+	// StartIndex is 1-based (RFC 7644 §3.4.2.4); it is ignored with a cursor.
 	StartIndex int
 	// Count is the page size; 0 asks only for the total.
 	Count int
+
+	// UseCursor selects cursor pagination (RFC 9865); Cursor is the client's cursor,
+	// "" for the first page.
+	UseCursor bool
+	Cursor    string
+	// Fingerprint identifies the filter and order a cursor belongs to, so that a cursor
+	// is not used with another query.
+	Fingerprint string
 }
 
 // Page is one page of a list together with the number of all matching resources.
 type Page struct {
 	Resources    []*Resource
 	TotalResults int
+	// NextCursor and PreviousCursor lead to the neighbouring pages in cursor
+	// pagination; empty where there is none.
+	NextCursor, PreviousCursor string
 }
 
 // MemberTarget is what the store knows of a resource that may become a group member.

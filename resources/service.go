@@ -107,6 +107,8 @@ func (s *Service) Create(ctx context.Context, tenant string, rt *schemas.Resourc
 type GetOptions struct {
 	// WithoutMembers skips a Group's members, which may be many.
 	WithoutMembers bool
+	// WithoutGroups skips looking up the names of a User's groups.
+	WithoutGroups bool
 }
 
 // Get returns a resource with its computed attributes.
@@ -136,8 +138,10 @@ func (s *Service) completeAll(ctx context.Context, rs []*Resource, opt GetOption
 			}
 			r.Members, r.MembersLoaded = members, true
 		}
-		for _, g := range r.Groups {
-			groupIDs = append(groupIDs, g.Value)
+		if !opt.WithoutGroups {
+			for _, g := range r.Groups {
+				groupIDs = append(groupIDs, g.Value)
+			}
 		}
 	}
 	if len(groupIDs) == 0 {

@@ -31,7 +31,7 @@ type capabilities struct {
 	patch, bulk, filter, sort, etag, changePassword bool
 }
 
-var served = capabilities{etag: true, changePassword: true}
+var served = capabilities{etag: true, changePassword: true, filter: true, sort: true}
 
 func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 	base := s.baseURL(r)
@@ -45,6 +45,12 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 	out.add("changePassword", supported(served.changePassword))
 	out.add("sort", supported(served.sort))
 	out.add("etag", supported(served.etag))
+	// RFC 9865 §4: both paging methods; cursors are keyset positions and never expire,
+	// so no cursorTimeout is given.
+	out.add("pagination", map[string]any{
+		"cursor": true, "index": true, "defaultPaginationMethod": "index",
+		"defaultPageSize": DefaultCount, "maxPageSize": MaxCount,
+	})
 	out.add("authenticationSchemes", []map[string]any{{
 		"type":        "oauthbearertoken",
 		"name":        "OAuth Bearer Token",

@@ -39,6 +39,8 @@ func statusOf(kind resources.Kind) (int, string) {
 		return http.StatusBadRequest, "mutability"
 	case resources.KindTooMany:
 		return http.StatusBadRequest, "tooMany"
+	case resources.KindInvalidCursor:
+		return http.StatusBadRequest, "invalidCursor"
 	case resources.KindUniqueness:
 		return http.StatusConflict, "uniqueness"
 	case resources.KindConflict:

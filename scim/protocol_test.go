@@ -319,10 +319,17 @@ func TestETags(t *testing.T) {
 func TestServiceProviderConfig(t *testing.T) {
 	t.Parallel()
 	m := getJSON(t, scimtest.New(t, scimtest.Options{}).Client(), "/ServiceProviderConfig")
-	for feature, want := range map[string]bool{"patch": false, "bulk": false, "filter": false, "sort": false, "etag": true} {
+	for feature, want := range map[string]bool{"patch": false, "bulk": false, "filter": true, "sort": true, "etag": true} {
 		if got, ok := obj(m, feature)["supported"].(bool); !ok || got != want {
 			t.Errorf("%s.supported = %v, want %v", feature, obj(m, feature)["supported"], want)
 		}
+	}
+	if max := obj(m, "filter")["maxResults"]; max != float64(1000) {
+		t.Errorf("filter.maxResults = %v, want 1000", max)
+	}
+	pg := obj(m, "pagination")
+	if pg["cursor"] != true || pg["index"] != true || pg["maxPageSize"] != float64(1000) || pg["defaultPaginationMethod"] != "index" {
+		t.Errorf("pagination (RFC 9865) = %v", pg)
 	}
 	schemes := arr(m, "authenticationSchemes")
 	if len(schemes) == 0 {

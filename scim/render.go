@@ -63,9 +63,11 @@ func (rd renderer) location(rt *schemas.ResourceType, id string) string {
 	return rd.baseURL + rt.Endpoint + "/" + id
 }
 
-// resource renders r (RFC 7643 §3). Attributes whose returned is "never" are not in a
-// Resource to begin with (the password is kept only as a hash).
-func (rd renderer) resource(r *resources.Resource) object {
+// resource renders r (RFC 7643 §3) as the projection asks (nil: the default set).
+// Attributes whose returned is "never" are not in a Resource to begin with (the password
+// is kept only as a hash).
+func (rd renderer) resource(r *resources.Resource, proj *resources.Projection) object {
+	proj.Apply(r)
 	out := object{}
 	urns := []string{r.Type.Schema.ID}
 	for _, e := range r.Type.Extensions {
@@ -79,18 +81,19 @@ func (rd renderer) resource(r *resources.Resource) object {
 		out.add("externalId", v)
 	}
 	out = append(out, attributes(r.Type.Schema.Attributes, r.Attributes)...)
-	switch r.Type {
-	case schemas.GroupResourceType:
-		if r.MembersLoaded {
-			out.add("members", rd.members(r.Members))
-		}
-	case schemas.UserResourceType:
+	switch {
+	case r.Type == schemas.GroupResourceType && r.MembersLoaded && proj.Returns(r.Type, "members"):
+		out.add("members", rd.members(r.Members))
+	case r.Type == schemas.UserResourceType && proj.Returns(r.Type, "groups"):
 		out.add("groups", rd.groups(r.Groups))
 	}
 	for _, e := range r.Type.Extensions {
 		if ext, ok := r.Attributes[e.Schema.ID].(resources.Attributes); ok {
 			out.add(e.Schema.ID, attributes(e.Schema.Attributes, ext))
 		}
+	}
+	if !proj.Returns(r.Type, "meta") {
+		return out
 	}
 	meta := object{}
 	meta.add("resourceType", r.Type.ID)
@@ -185,6 +188,23 @@ func (rd renderer) groups(gs []resources.GroupRef) []object {
 		o.add("type", "direct")
 		out = append(out, o)
 	}
+	return out
+}
+
+// cursorListResponse is a ListResponse of cursor paging (RFC 9865): nextCursor on every
+// page but the last, previousCursor where there is a page before.
+func cursorListResponse(total int, items []any, next, previous string) object {
+	out := object{}
+	out.add("schemas", []string{schemas.ListResponseURN})
+	out.add("totalResults", total)
+	out.add("itemsPerPage", len(items))
+	if previous != "" {
+		out.add("previousCursor", previous)
+	}
+	if next != "" {
+		out.add("nextCursor", next)
+	}
+	out.add("Resources", items)
 	return out
 }
 

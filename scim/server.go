@@ -60,10 +60,12 @@ func (s *Server) Handler() http.Handler {
 		h := resourceHandler{s: s, rt: rt}
 		handle(rt.Endpoint, h.list, http.MethodGet)
 		handle(rt.Endpoint, h.create, http.MethodPost)
+		handle(rt.Endpoint+"/.search", h.search, http.MethodPost)
 		handle(rt.Endpoint+"/{id}", h.get, http.MethodGet)
 		handle(rt.Endpoint+"/{id}", h.replace, http.MethodPut)
 		handle(rt.Endpoint+"/{id}", h.delete, http.MethodDelete)
 	}
+	handle("/.search", s.rootSearch, http.MethodPost)
 	handle("/ServiceProviderConfig", s.serviceProviderConfig, http.MethodGet)
 	handle("/ResourceTypes", s.resourceTypes, http.MethodGet)
 	handle("/ResourceTypes/{id}", s.resourceType, http.MethodGet)

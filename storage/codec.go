@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -9,14 +11,6 @@ import (
 	"github.com/scimhq/scimhq/resources"
 	"github.com/scimhq/scimhq/schemas"
 )
-
-// lowercased lists, per resource type, the case-insensitive attributes whose values are
-// also stored lower-cased under _lc, so that equality on them (and userName uniqueness)
-// is an indexed lookup rather than a case-insensitive scan.
-var lowercased = map[string][]string{
-	schemas.UserResourceType.ID:  {"userName", "displayName", "emails.value"},
-	schemas.GroupResourceType.ID: {"displayName"},
-}
 
 // storageKey maps an attribute name to its document field: extension URNs contain dots
 // (…:2.0:User), which MongoDB field paths cannot, so those become underscores.
@@ -47,6 +41,7 @@ func encode(r *resources.Resource) bson.D {
 	if lc := lowerDoc(r); len(lc) > 0 {
 		doc = append(doc, bson.E{Key: fLower, Value: lc})
 	}
+	doc = append(doc, bson.E{Key: fSort, Value: sortDoc(r)})
 	return doc
 }
 
@@ -76,6 +71,7 @@ func replacement(r *resources.Resource, version int64) (set, unset bson.D) {
 	optional(fPassword, r.PasswordHash, r.PasswordHash != "")
 	lc := lowerDoc(r)
 	optional(fLower, lc, len(lc) > 0)
+	set = append(set, bson.E{Key: fSort, Value: sortDoc(r)})
 	return set, unset
 }
 
@@ -91,51 +87,215 @@ func attributeNames(rt *schemas.ResourceType) []string {
 	return names
 }
 
-// lowerDoc builds the _lc document of r.
+// lowerDoc builds the _lc document of r: for every case-insensitive string path that
+// has values, the lower-cased value (or array of values for multi-valued paths).
 func lowerDoc(r *resources.Resource) bson.D {
 	lc := bson.D{}
-	for _, path := range lowercased[r.Type.ID] {
-		if v := lowerValues(r.Attributes, strings.Split(path, ".")); v != nil {
-			lc = append(lc, bson.E{Key: lowerKey(path), Value: v})
+	for _, p := range pathsOf(r.Type) {
+		if !caseInsensitive(p.Leaf()) {
+			continue
+		}
+		var lowered bson.A
+		for _, v := range pathValues(r.Attributes, p) {
+			if str, ok := v.(string); ok {
+				lowered = append(lowered, strings.ToLower(str))
+			}
+		}
+		switch {
+		case len(lowered) == 0:
+		case p.MultiValued():
+			lc = append(lc, bson.E{Key: derivedKey(p), Value: lowered})
+		default:
+			lc = append(lc, bson.E{Key: derivedKey(p), Value: lowered[0]})
 		}
 	}
 	return lc
 }
 
-// lowerKey is the field under _lc that holds the lower-cased values of an attribute
-// path: "emails.value" is stored as _lc.emails_value, one flat key.
-func lowerKey(path string) string { return strings.ReplaceAll(path, ".", "_") }
+// sortDoc builds the _sk document of r: a sort key for every path (see sortKey).
+func sortDoc(r *resources.Resource) bson.D {
+	sk := bson.D{
+		{Key: "meta_created", Value: "0" + r.Meta.Created.UTC().Format(sortTime)},
+		{Key: "meta_lastModified", Value: "0" + r.Meta.LastModified.UTC().Format(sortTime)},
+	}
+	for _, p := range pathsOf(r.Type) {
+		sk = append(sk, bson.E{Key: derivedKey(p), Value: sortKey(p, r.Attributes)})
+	}
+	return sk
+}
 
-// lowerValues returns the lower-cased string(s) at path: a string for a singular
-// attribute, an array for a multi-valued one, nil when there is none.
-func lowerValues(attrs resources.Attributes, path []string) any {
-	v, ok := attrs[path[0]]
-	if !ok {
-		return nil
+// Internal document fields derived from the attributes.
+const (
+	fLower = "_lc" // lower-cased copies of case-insensitive strings, for comparisons
+	fSort  = "_sk" // sort keys of every attribute path
+)
+
+// derivedKey is the field name of a path inside _lc and _sk: the storage path with its
+// dots replaced, so that one flat field holds it.
+func derivedKey(p resources.Path) string {
+	return strings.ReplaceAll(fieldOf(p), ".", "_")
+}
+
+// fieldOf is the document field path of an attribute path.
+func fieldOf(p resources.Path) string {
+	f := p.Attr.Name
+	if p.Schema != "" {
+		f = storageKey(p.Schema) + "." + f
 	}
-	if len(path) == 1 {
-		if s, ok := v.(string); ok {
-			return strings.ToLower(s)
-		}
-		return nil
+	if p.Sub != nil {
+		f += "." + p.Sub.Name
 	}
-	switch x := v.(type) {
-	case resources.Attributes:
-		return lowerValues(x, path[1:])
-	case []any:
-		var out bson.A
-		for _, item := range x {
-			if m, ok := item.(resources.Attributes); ok {
-				if s, ok := lowerValues(m, path[1:]).(string); ok {
-					out = append(out, s)
+	return f
+}
+
+func caseInsensitive(a *schemas.Attribute) bool {
+	return !a.CaseExact && (a.Type == schemas.String || a.Type == schemas.Reference)
+}
+
+// pathsOf lists every stored attribute path of a resource type with a simple-typed leaf:
+// top-level simple attributes and the sub-attributes of complex ones, in core and
+// extension schemas. These are what _lc and _sk cover.
+var pathsOf = func() func(*schemas.ResourceType) []resources.Path {
+	cache := map[*schemas.ResourceType][]resources.Path{}
+	build := func(rt *schemas.ResourceType) []resources.Path {
+		var out []resources.Path
+		add := func(schema string, attrs []*schemas.Attribute) {
+			for _, a := range attrs {
+				if a.Mutability == schemas.ReadOnly || a.Returned == schemas.Never {
+					continue // not stored in the document (groups) or never compared (password)
+				}
+				if a.Type != schemas.Complex {
+					out = append(out, resources.Path{Schema: schema, Attr: a})
+					continue
+				}
+				for _, sub := range a.SubAttributes {
+					if sub.Mutability != schemas.ReadOnly {
+						out = append(out, resources.Path{Schema: schema, Attr: a, Sub: sub})
+					}
 				}
 			}
 		}
-		if len(out) > 0 {
-			return out
+		add("", []*schemas.Attribute{schemas.Common("externalId")})
+		add("", rt.Schema.Attributes)
+		for _, e := range rt.Extensions {
+			add(e.Schema.ID, e.Schema.Attributes)
+		}
+		return out
+	}
+	for _, rt := range []*schemas.ResourceType{schemas.UserResourceType, schemas.GroupResourceType} {
+		cache[rt] = build(rt)
+	}
+	return func(rt *schemas.ResourceType) []resources.Path {
+		if paths, ok := cache[rt]; ok {
+			return paths
+		}
+		return build(rt)
+	}
+}()
+
+// pathValues returns the values stored at a path.
+func pathValues(attrs resources.Attributes, p resources.Path) []any {
+	container := attrs
+	if p.Schema != "" {
+		container, _ = attrs[p.Schema].(resources.Attributes)
+	}
+	top, ok := container[p.Attr.Name]
+	if !ok {
+		return nil
+	}
+	items := []any{top}
+	if list, ok := top.([]any); ok {
+		items = list
+	}
+	if p.Sub == nil {
+		return items
+	}
+	var out []any
+	for _, item := range items {
+		if elem, ok := item.(resources.Attributes); ok {
+			if v, ok := elem[p.Sub.Name]; ok {
+				out = append(out, v)
+			}
 		}
 	}
-	return nil
+	return out
+}
+
+// sortTime formats times so that their strings sort chronologically.
+const sortTime = "2006-01-02T15:04:05.000000000Z"
+
+// sortKey is a string that orders like the value at path p (RFC 7644 §3.4.2.3): "0"
+// followed by an order-preserving encoding of the value, or "1" when there is none, so
+// that resources without a value sort after all others in ascending order and before
+// them in descending order, on MongoDB and FerretDB alike and without collations.
+// Case-insensitive strings are lower-cased. For a multi-valued attribute the value is
+// that of the element marked primary, else of the first.
+func sortKey(p resources.Path, attrs resources.Attributes) string {
+	container := attrs
+	if p.Schema != "" {
+		container, _ = attrs[p.Schema].(resources.Attributes)
+	}
+	v, ok := container[p.Attr.Name]
+	if !ok {
+		return "1"
+	}
+	if list, ok := v.([]any); ok {
+		v = primaryOrFirst(list)
+	}
+	if p.Sub != nil {
+		elem, _ := v.(resources.Attributes)
+		if v, ok = elem[p.Sub.Name]; !ok {
+			return "1"
+		}
+	}
+	return "0" + encodeSortable(v, caseInsensitive(p.Leaf()))
+}
+
+func primaryOrFirst(list []any) any {
+	for _, item := range list {
+		if elem, ok := item.(resources.Attributes); ok && elem["primary"] == true {
+			return elem
+		}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	return list[0]
+}
+
+// encodeSortable encodes a value as a string whose byte order is the value's order.
+func encodeSortable(v any, lower bool) string {
+	switch x := v.(type) {
+	case string:
+		if lower {
+			return strings.ToLower(x)
+		}
+		return x
+	case bool:
+		if x {
+			return "1"
+		}
+		return "0"
+	case int64:
+		return sortableFloat(float64(x))
+	case float64:
+		return sortableFloat(x)
+	case time.Time:
+		return x.UTC().Format(sortTime)
+	}
+	return ""
+}
+
+// sortableFloat maps a float64 to 16 hex digits that sort like the numbers: the IEEE
+// bits with the sign bit flipped for positives and all bits flipped for negatives.
+func sortableFloat(f float64) string {
+	bits := math.Float64bits(f)
+	if bits&(1<<63) != 0 {
+		bits = ^bits
+	} else {
+		bits |= 1 << 63
+	}
+	return fmt.Sprintf("%016x", bits)
 }
 
 // decode turns a document back into a resource.

@@ -195,36 +195,6 @@ func touch(at time.Time) bson.D {
 	}
 }
 
-// List returns a page of a tenant's resources in creation order (ties broken by id, so
-// pages never overlap or skip), with the total count.
-func (s *Store) List(ctx context.Context, tenant string, rt *schemas.ResourceType, q resources.ListQuery) (resources.Page, error) {
-	coll := s.collection(rt)
-	filter := bson.D{{Key: fTenant, Value: tenant}}
-	total, err := coll.CountDocuments(ctx, filter)
-	if err != nil {
-		return resources.Page{}, dbError("counting "+rt.ID+"s", err)
-	}
-	page := resources.Page{TotalResults: int(total), Resources: []*resources.Resource{}}
-	skip := int64(q.StartIndex - 1)
-	if q.Count <= 0 || skip >= total {
-		return page, nil
-	}
-	cur, err := coll.Find(ctx, filter, options.Find().
-		SetSort(bson.D{{Key: "meta.created", Value: 1}, {Key: "_id", Value: 1}}).
-		SetSkip(skip).SetLimit(int64(q.Count)))
-	if err != nil {
-		return resources.Page{}, dbError("listing "+rt.ID+"s", err)
-	}
-	var docs []bson.M
-	if err := cur.All(ctx, &docs); err != nil {
-		return resources.Page{}, dbError("listing "+rt.ID+"s", err)
-	}
-	for _, d := range docs {
-		page.Resources = append(page.Resources, decode(rt, d))
-	}
-	return page, nil
-}
-
 // displayOf is what a member or a group is shown as: its displayName, or a User's
 // userName when it has none.
 func displayOf(doc bson.M) string {

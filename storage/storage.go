@@ -48,7 +48,6 @@ const (
 	fTenant   = "_tenant"
 	fVersion  = "_rev"
 	fPassword = "_pw"
-	fLower    = "_lc"     // lower-cased copies of case-insensitive values that are indexed
 	fGroups   = "_groups" // ids of the groups the resource is a direct member of
 )
 
@@ -64,6 +63,9 @@ type Store struct {
 	// lookups over one broader filter, and conditional writes go through keyLocks.
 	idOnly   bool
 	keyLocks *keyLocks
+	// elemMatch is set when the engine evaluates $elemMatch on arrays of documents
+	// (MongoDB does, FerretDB v1 does not); see translator.
+	elemMatch bool
 }
 
 var _ resources.Store = (*Store)(nil)
@@ -113,11 +115,31 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 	if s.idOnly {
 		s.keyLocks = newKeyLocks()
 	}
+	if s.elemMatch, err = s.probeElemMatch(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
+	}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
 	return s, nil
+}
+
+// probeElemMatch asks the engine rather than assuming: it stores one document and runs
+// a query of the shape the translator builds ($elemMatch with $and on an array of
+// documents), which MongoDB answers and FerretDB v1 rejects. The engine evaluates an
+// operator only against a document, hence the stored one.
+func (s *Store) probeElemMatch(ctx context.Context) (bool, error) {
+	probes := s.db.Collection("probes")
+	doc := bson.D{{Key: "_id", Value: "elemMatch"}, {Key: "emails", Value: bson.A{bson.D{{Key: "type", Value: "work"}, {Key: "value", Value: "x"}}}}}
+	if _, err := probes.ReplaceOne(ctx, byKey("elemMatch"), doc, options.Replace().SetUpsert(true)); err != nil {
+		return false, fmt.Errorf("probing the database: %w", err)
+	}
+	both := bson.A{bson.D{{Key: "type", Value: "work"}}, bson.D{{Key: "value", Value: bson.D{{Key: "$regex", Value: "x"}}}}}
+	query := bson.D{{Key: "_id", Value: "elemMatch"}, {Key: "emails", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "$and", Value: both}}}}}}
+	n, err := probes.CountDocuments(ctx, query)
+	return err == nil && n == 1, nil
 }
 
 // Close disconnects from the database.
@@ -156,8 +178,11 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fGroups, Value: 1}}, false),
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "externalId", Value: 1}}, false),
 		},
-		// memberships need no index of their own: a group's members are the _id range
-		// "<tenant>/<group>/", and a member's groups are in its own document.
+		// A group's members are the _id range "<tenant>/<group>/" and a member's groups
+		// are in its own document; this index serves filters on members.value.
+		s.memberships: {
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "value", Value: 1}}, false),
+		},
 		s.tokens: {
 			idx(bson.D{{Key: "tenant", Value: 1}, {Key: "id", Value: 1}}, true),
 		},

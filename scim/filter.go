@@ -1,0 +1,354 @@
+package scim
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/scimhq/scimhq/resources"
+	"github.com/scimhq/scimhq/schemas"
+)
+
+// parseFilter parses a filter (RFC 7644 §3.4.2.2) and resolves it against a resource
+// type's schemas: attribute names case-insensitively, URN-qualified names, and each
+// comparison value to its attribute's type. Errors are invalidFilter with a detail that
+// says what to fix.
+func parseFilter(rt *schemas.ResourceType, raw string) (resources.Filter, error) {
+	return filterResolver{rt: rt}.parse(raw)
+}
+
+// filterResolver resolves parsed filters for one resource type. In lenient mode (a
+// query across resource types, RFC 7644 §3.4.2.1) an attribute the type does not have
+// is treated as having no value instead of being an error.
+type filterResolver struct {
+	rt      *schemas.ResourceType
+	lenient bool
+}
+
+func (fr filterResolver) parse(raw string) (resources.Filter, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, invalidFilter("the filter is empty")
+	}
+	expr, err := filter.ParseFilterNumber([]byte(rewriteValuePathFilters(raw)))
+	if err != nil {
+		return nil, syntaxError(raw, err)
+	}
+	return fr.expression(expr)
+}
+
+func invalidFilter(format string, args ...any) error {
+	return resources.Errorf(resources.KindInvalidFilter, format, args...)
+}
+
+var conflictAt = regexp.MustCompile(`\[(\d+):(\d+)\]`)
+
+// syntaxError explains a parse failure: where the parser stopped, and the rule people
+// most often break.
+func syntaxError(raw string, err error) error {
+	where := ""
+	if m := conflictAt.FindStringSubmatch(err.Error()); m != nil {
+		// The parser reports 1 when it backtracked to the start: not worth showing.
+		if col, convErr := strconv.Atoi(m[2]); convErr == nil && col > 1 && col <= len(raw) {
+			where = fmt.Sprintf(" at character %d (%q)", col+1, raw[col:])
+		}
+	}
+	return invalidFilter("the filter %q is not valid SCIM filter syntax%s; the form is attribute operator value, e.g. userName eq \"bjensen\", with string values in double quotes and operators eq ne co sw ew gt ge lt le pr, combined with and, or, not and parentheses", raw, where)
+}
+
+// rewriteValuePathFilters turns attr[filter].sub op value, which Entra ID sends
+// (emails[type eq "work"].value eq "x") but the RFC 7644 filter grammar lacks, into the
+// equivalent attr[(filter) and sub op value].
+func rewriteValuePathFilters(s string) string {
+	for {
+		open, close := -1, -1
+		depth, inString := 0, false
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; {
+			case inString && c == '\\':
+				i++
+			case c == '"':
+				inString = !inString
+			case inString:
+			case c == '[':
+				if depth == 0 {
+					open = i
+				}
+				depth++
+			case c == ']':
+				depth--
+				if depth == 0 && i+1 < len(s) && s[i+1] == '.' {
+					close = i
+				}
+			}
+			if close >= 0 {
+				break
+			}
+		}
+		if close < 0 {
+			return s
+		}
+		m := valuePathTail.FindStringSubmatch(s[close+1:])
+		if m == nil {
+			return s
+		}
+		comparison := m[1] + " pr" // groups: 1 sub-attribute, 2 "pr", 3 operator, 4 value
+		if m[2] == "" {
+			comparison = m[1] + " " + m[3] + " " + m[4]
+		}
+		// Without parentheses (the grammar has none inside [...]) an "or" in the inner
+		// filter would bind wrongly; Entra ID sends none, so such a filter is left as it
+		// is and fails to parse rather than answer wrongly.
+		inner := s[open+1 : close]
+		if strings.Contains(strings.ToLower(inner), " or ") {
+			return s
+		}
+		s = s[:open] + "[" + inner + " and " + comparison + "]" + s[close+1+len(m[0]):]
+	}
+}
+
+// valuePathTail matches ".sub op value" after a value path: the sub-attribute, the
+// operator and the value (a quoted string or a bare token), which pr does not have.
+var valuePathTail = regexp.MustCompile(`^\.([A-Za-z][\w$-]*)\s+(?i:(pr)|(eq|ne|co|sw|ew|gt|ge|lt|le)\s+("(?:[^"\\]|\\.)*"|[^\s()\]]+))`)
+
+func (fr filterResolver) expression(e filter.Expression) (resources.Filter, error) {
+	switch x := e.(type) {
+	case *filter.LogicalExpression:
+		l, err := fr.expression(x.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := fr.expression(x.Right)
+		if err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(string(x.Operator), "or") {
+			return resources.Or{Left: l, Right: r}, nil
+		}
+		return resources.And{Left: l, Right: r}, nil
+	case *filter.NotExpression:
+		inner, err := fr.expression(x.Expression)
+		if err != nil {
+			return nil, err
+		}
+		return resources.Not{Filter: inner}, nil
+	case *filter.AttributeExpression:
+		p, ok, err := fr.path(x.AttributePath)
+		if err != nil || !ok {
+			return resources.Nothing{}, err
+		}
+		return comparison(p, x)
+	case *filter.ValuePath:
+		p, ok, err := fr.path(x.AttributePath)
+		if err != nil || !ok {
+			return resources.Nothing{}, err
+		}
+		if p.Sub != nil || p.Attr.Type != schemas.Complex {
+			return nil, invalidFilter("%q in %s[...] must be a complex attribute", p, p)
+		}
+		inner, err := elementResolver{attr: p.Attr}.expression(x.ValueFilter)
+		if err != nil {
+			return nil, err
+		}
+		return resources.ValueFilter{Path: p, Filter: inner}, nil
+	}
+	return nil, invalidFilter("unsupported filter expression %v", e)
+}
+
+// path resolves an attribute path. ok is false (with no error) for an attribute the
+// resource type lacks in lenient mode.
+func (fr filterResolver) path(ap filter.AttributePath) (resources.Path, bool, error) {
+	p, err := resolvePath(fr.rt, ap.URI(), ap.AttributeName, ap.SubAttributeName())
+	if err != nil && fr.lenient {
+		return resources.Path{}, false, nil
+	}
+	if err != nil {
+		return resources.Path{}, false, resources.Errorf(resources.KindInvalidFilter, "%s", err.(*resources.Error).Detail)
+	}
+	return p, true, nil
+}
+
+// resolvePath finds the attribute uri:name.sub of a resource type. uri may be empty (a
+// core or common attribute), the core schema URN, or an extension URN.
+func resolvePath(rt *schemas.ResourceType, uri, name, sub string) (resources.Path, error) {
+	var p resources.Path
+	switch {
+	case uri == "" || strings.EqualFold(uri, rt.Schema.ID):
+		p.Attr = rt.Schema.Attribute(name)
+		if p.Attr == nil {
+			p.Attr = schemas.Common(name)
+		}
+		if p.Attr == nil {
+			if ext := rt.Extension(uri + ":" + name); ext != nil && uri != "" {
+				return p, resources.Errorf(resources.KindInvalidPath, "%q is an extension schema, not an attribute", ext.ID)
+			}
+		}
+	default:
+		ext := rt.Extension(uri)
+		if ext == nil {
+			return p, resources.Errorf(resources.KindInvalidPath, "%q is not a schema of a %s", uri, rt.ID)
+		}
+		p.Schema, p.Attr = ext.ID, ext.Attribute(name)
+	}
+	full := name
+	if uri != "" {
+		full = uri + ":" + name
+	}
+	if p.Attr == nil {
+		return p, resources.Errorf(resources.KindInvalidPath, "a %s has no attribute %q", rt.ID, full)
+	}
+	if sub != "" {
+		if p.Attr.Type != schemas.Complex {
+			return p, resources.Errorf(resources.KindInvalidPath, "%q is not complex and has no sub-attribute %q", p.Attr.Name, sub)
+		}
+		if p.Sub = p.Attr.Sub(sub); p.Sub == nil {
+			return p, resources.Errorf(resources.KindInvalidPath, "%q has no sub-attribute %q", p.Attr.Name, sub)
+		}
+	}
+	return p, nil
+}
+
+// elementResolver resolves the filter inside attr[...], whose names are sub-attributes.
+type elementResolver struct{ attr *schemas.Attribute }
+
+func (er elementResolver) expression(e filter.Expression) (resources.Filter, error) {
+	switch x := e.(type) {
+	case *filter.LogicalExpression:
+		l, err := er.expression(x.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := er.expression(x.Right)
+		if err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(string(x.Operator), "or") {
+			return resources.Or{Left: l, Right: r}, nil
+		}
+		return resources.And{Left: l, Right: r}, nil
+	case *filter.NotExpression:
+		inner, err := er.expression(x.Expression)
+		if err != nil {
+			return nil, err
+		}
+		return resources.Not{Filter: inner}, nil
+	case *filter.AttributeExpression:
+		ap := x.AttributePath
+		sub := er.attr.Sub(ap.AttributeName)
+		if sub == nil || ap.URIPrefix != nil || ap.SubAttribute != nil {
+			return nil, invalidFilter("%q is not a sub-attribute of %q", ap.String(), er.attr.Name)
+		}
+		return comparison(resources.Path{Attr: sub}, x)
+	}
+	return nil, invalidFilter("%s[...] may only contain comparisons of its sub-attributes", er.attr.Name)
+}
+
+// comparison builds a resolved comparison: a complex attribute without a sub-attribute
+// stands for its "value" (emails co "x" means emails.value co "x"), and the value is
+// converted to the attribute's type, with the operators that type allows.
+func comparison(p resources.Path, x *filter.AttributeExpression) (resources.Filter, error) {
+	op := resources.Operator(strings.ToLower(string(x.Operator)))
+	if p.Sub == nil && p.Attr.Type == schemas.Complex {
+		if op == resources.OpPr {
+			return resources.Compare{Path: p, Op: op}, nil
+		}
+		value := p.Attr.Sub("value")
+		if value == nil {
+			return nil, invalidFilter("%q is complex; compare one of its sub-attributes, e.g. %s.%s", p, p, p.Attr.SubAttributes[0].Name)
+		}
+		p.Sub = value
+	}
+	if op == resources.OpPr {
+		return resources.Compare{Path: p, Op: op}, nil
+	}
+	if x.CompareValue == nil {
+		// "attr eq null" asks for no value, "attr ne null" for some (RFC 7643 §2.5).
+		present := resources.Compare{Path: p, Op: resources.OpPr}
+		switch op {
+		case resources.OpEq:
+			return resources.Not{Filter: present}, nil
+		case resources.OpNe:
+			return present, nil
+		}
+		return nil, invalidFilter("null can only be compared with eq or ne (in %q)", x.String())
+	}
+	value, err := compareValue(p.Leaf(), op, x.CompareValue)
+	if err != nil {
+		return nil, invalidFilter("in %s: %s", x.String(), err.Error())
+	}
+	return resources.Compare{Path: p, Op: op, Value: value}, nil
+}
+
+// compareValue converts a filter value to the attribute's type and checks that the
+// operator applies to it (RFC 7644 §3.4.2.2).
+func compareValue(a *schemas.Attribute, op resources.Operator, v any) (any, error) {
+	substring := op == resources.OpCo || op == resources.OpSw || op == resources.OpEw
+	ordering := op == resources.OpGt || op == resources.OpGe || op == resources.OpLt || op == resources.OpLe
+	switch a.Type {
+	case schemas.String, schemas.Reference, schemas.Binary:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("%q is a string attribute; put the value in double quotes", a.Name)
+		}
+		if a.Type == schemas.Binary && ordering {
+			return nil, fmt.Errorf("%q is binary and cannot be compared with %s", a.Name, op)
+		}
+		return unescape(s)
+	case schemas.Boolean:
+		if substring || ordering {
+			return nil, fmt.Errorf("%q is a boolean; only eq, ne and pr apply", a.Name)
+		}
+		switch b := v.(type) {
+		case bool:
+			return b, nil
+		case string:
+			if strings.EqualFold(b, "true") || strings.EqualFold(b, "false") {
+				return strings.EqualFold(b, "true"), nil
+			}
+		}
+		return nil, fmt.Errorf("%q is a boolean; compare it with true or false", a.Name)
+	case schemas.Integer, schemas.Decimal:
+		if substring {
+			return nil, fmt.Errorf("%q is a number; co, sw and ew apply to strings", a.Name)
+		}
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("%q is a number; compare it with a number", a.Name)
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", n)
+		}
+		return f, nil
+	case schemas.DateTime:
+		if substring {
+			return nil, fmt.Errorf("%q is a dateTime; co, sw and ew apply to strings", a.Name)
+		}
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("%q is a dateTime; give it as a quoted xsd:dateTime such as \"2024-05-01T12:00:00Z\"", a.Name)
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an xsd:dateTime such as \"2024-05-01T12:00:00Z\"", s)
+		}
+		return t.UTC(), nil
+	}
+	return nil, fmt.Errorf("%q cannot be compared", a.Name)
+}
+
+// unescape resolves the JSON escapes the filter parser leaves in strings.
+func unescape(s string) (string, error) {
+	if !strings.Contains(s, `\`) {
+		return s, nil
+	}
+	var out string
+	if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
+		return "", fmt.Errorf("the string %q has an invalid escape sequence", s)
+	}
+	return out, nil
+}
