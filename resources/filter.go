@@ -103,6 +103,12 @@ type Nothing struct{}
 
 func (Nothing) Match(Attributes, string, Meta) bool { return false }
 
+// IDIn matches the resources whose id is in the set. Storage rewrites conditions on
+// data outside the resource's document (a Group's members, a User's groups) into it.
+type IDIn map[string]bool
+
+func (f IDIn) Match(_ Attributes, id string, _ Meta) bool { return f[id] }
+
 func (f And) Match(a Attributes, id string, m Meta) bool {
 	return f.Left.Match(a, id, m) && f.Right.Match(a, id, m)
 }

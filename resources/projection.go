@@ -51,6 +51,25 @@ func (p *Projection) Returns(rt *schemas.ResourceType, name string) bool {
 	return a != nil && p.returned("", a)
 }
 
+// ReturnsSub reports whether sub-attribute sub of the core or common attribute name is
+// part of the response (for the attributes rendered outside Attributes: meta, members,
+// groups).
+func (p *Projection) ReturnsSub(rt *schemas.ResourceType, name, sub string) bool {
+	a := rt.Schema.Attribute(name)
+	if a == nil {
+		a = schemas.Common(name)
+	}
+	if a == nil || !p.returned("", a) {
+		return false
+	}
+	if p == nil {
+		return true
+	}
+	keep := p.subs("", a)
+	s := a.Sub(sub)
+	return keep == nil || (s != nil && keep(s))
+}
+
 // Apply removes from r's attributes what the projection does not return, down to
 // sub-attributes (attributes=name.givenName returns name with givenName only).
 func (p *Projection) Apply(r *Resource) {

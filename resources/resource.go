@@ -110,8 +110,10 @@ type MemberTarget struct {
 // fail with KindPreconditionFailed when the stored version is not the expected one.
 type Store interface {
 	Create(ctx context.Context, r *Resource) error
-	// Get returns the resource without its members (see Members), and with the ids
-	// (not the display names) of the groups it belongs to in Groups.
+	// CreateMany creates resources of one type in one batch and returns each one's
+	// error (nil when it was stored); the second result is a failure of the batch.
+	CreateMany(ctx context.Context, rs []*Resource) ([]error, error)
+	// Get returns the resource without its members (see Members) or groups (GroupsOf).
 	Get(ctx context.Context, tenant string, rt *schemas.ResourceType, id string) (*Resource, error)
 	// Replace stores r's attributes in place of version expectVersion and sets
 	// r.Meta.Version. It does not change memberships.
@@ -134,6 +136,9 @@ type Store interface {
 	RemoveMembers(ctx context.Context, tenant, groupID string, memberIDs []string) error
 	// Members returns a group's members in a stable order.
 	Members(ctx context.Context, tenant, groupID string) ([]Member, error)
+	// GroupsOf returns, for each of memberIDs, the ids of the groups it is a direct
+	// member of.
+	GroupsOf(ctx context.Context, tenant string, memberIDs []string) (map[string][]string, error)
 	// GroupDisplays returns the display names of the groups with the given ids.
 	GroupDisplays(ctx context.Context, tenant string, ids []string) (map[string]string, error)
 

@@ -126,39 +126,53 @@ func (s *Service) complete(ctx context.Context, r *Resource, opt GetOptions) err
 }
 
 // completeAll loads the computed attributes of several resources of one tenant: the
-// members of Groups, and the display names of the groups of Users (in one lookup for
-// all of them).
+// members of Groups, and the groups of Users (with one lookup of memberships and one of
+// group names for all of them).
 func (s *Service) completeAll(ctx context.Context, rs []*Resource, opt GetOptions) error {
-	var groupIDs []string
+	if len(rs) == 0 {
+		return nil
+	}
+	var userIDs []string
 	for _, r := range rs {
-		if r.Type == schemas.GroupResourceType && !opt.WithoutMembers {
+		switch {
+		case r.Type == schemas.GroupResourceType && !opt.WithoutMembers:
 			members, err := s.Store.Members(ctx, r.Tenant, r.ID)
 			if err != nil {
 				return err
 			}
 			r.Members, r.MembersLoaded = members, true
-		}
-		if !opt.WithoutGroups {
-			for _, g := range r.Groups {
-				groupIDs = append(groupIDs, g.Value)
-			}
+		case r.Type == schemas.UserResourceType && !opt.WithoutGroups:
+			userIDs = append(userIDs, r.ID)
 		}
 	}
-	if len(groupIDs) == 0 {
+	if len(userIDs) == 0 {
 		return nil
 	}
-	names, err := s.Store.GroupDisplays(ctx, rs[0].Tenant, groupIDs)
+	tenant := rs[0].Tenant
+	of, err := s.Store.GroupsOf(ctx, tenant, userIDs)
 	if err != nil {
 		return err
 	}
+	var groupIDs []string
+	for _, ids := range of {
+		groupIDs = append(groupIDs, ids...)
+	}
+	names := map[string]string{}
+	if len(groupIDs) > 0 {
+		if names, err = s.Store.GroupDisplays(ctx, tenant, groupIDs); err != nil {
+			return err
+		}
+	}
 	for _, r := range rs {
-		refs := r.Groups[:0]
-		for _, g := range r.Groups {
-			if name, ok := names[g.Value]; ok { // a group deleted meanwhile is left out
-				refs = append(refs, GroupRef{Value: g.Value, Display: name})
+		if r.Type != schemas.UserResourceType || opt.WithoutGroups {
+			continue
+		}
+		r.Groups = []GroupRef{}
+		for _, g := range of[r.ID] {
+			if name, ok := names[g]; ok { // a group deleted meanwhile is left out
+				r.Groups = append(r.Groups, GroupRef{Value: g, Display: name})
 			}
 		}
-		r.Groups = refs
 	}
 	return nil
 }
@@ -206,7 +220,6 @@ func (s *Service) Replace(ctx context.Context, tenant string, rt *schemas.Resour
 			Type: rt, Tenant: tenant, ID: id, Attributes: in.attrs,
 			Meta:         Meta{Created: cur.Meta.Created, LastModified: s.now()},
 			PasswordHash: cur.PasswordHash,
-			Groups:       cur.Groups,
 		}
 		if passwordHash != "" {
 			next.PasswordHash = passwordHash

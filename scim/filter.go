@@ -138,10 +138,31 @@ func (fr filterResolver) expression(e filter.Expression) (resources.Filter, erro
 		return resources.Not{Filter: inner}, nil
 	case *filter.AttributeExpression:
 		p, ok, err := fr.path(x.AttributePath)
-		if err != nil || !ok {
-			return resources.Nothing{}, err
+		if err != nil {
+			return nil, err
 		}
-		return comparison(p, x)
+		if !ok {
+			// An attribute this type lacks has no value: only "ne" holds.
+			if strings.EqualFold(string(x.Operator), "ne") {
+				return resources.Not{Filter: resources.Nothing{}}, nil
+			}
+			return resources.Nothing{}, nil
+		}
+		f, err := comparison(p, x)
+		if err != nil {
+			return nil, err
+		}
+		if c, ok := f.(resources.Compare); ok && p.Is("meta", "resourceType") {
+			// The same for every resource of the type: decide it here, comparing the
+			// type's name as the value of a plain string attribute.
+			name := &schemas.Attribute{Name: "resourceType", Type: schemas.String}
+			c.Path = resources.Path{Attr: name}
+			if c.Match(resources.Attributes{name.Name: fr.rt.ID}, "", resources.Meta{}) {
+				return resources.Not{Filter: resources.Nothing{}}, nil
+			}
+			return resources.Nothing{}, nil
+		}
+		return f, nil
 	case *filter.ValuePath:
 		p, ok, err := fr.path(x.AttributePath)
 		if err != nil || !ok {

@@ -83,9 +83,9 @@ func (rd renderer) resource(r *resources.Resource, proj *resources.Projection) o
 	out = append(out, attributes(r.Type.Schema.Attributes, r.Attributes)...)
 	switch {
 	case r.Type == schemas.GroupResourceType && r.MembersLoaded && proj.Returns(r.Type, "members"):
-		out.add("members", rd.members(r.Members))
+		out.add("members", rd.references(r.Type, "members", memberRefs(r.Members), proj))
 	case r.Type == schemas.UserResourceType && proj.Returns(r.Type, "groups"):
-		out.add("groups", rd.groups(r.Groups))
+		out.add("groups", rd.references(r.Type, "groups", groupRefs(r.Groups), proj))
 	}
 	for _, e := range r.Type.Extensions {
 		if ext, ok := r.Attributes[e.Schema.ID].(resources.Attributes); ok {
@@ -96,11 +96,17 @@ func (rd renderer) resource(r *resources.Resource, proj *resources.Projection) o
 		return out
 	}
 	meta := object{}
-	meta.add("resourceType", r.Type.ID)
-	meta.add("created", formatTime(r.Meta.Created))
-	meta.add("lastModified", formatTime(r.Meta.LastModified))
-	meta.add("location", rd.location(r.Type, r.ID))
-	meta.add("version", r.Meta.ETag())
+	for _, f := range []field{
+		{"resourceType", r.Type.ID},
+		{"created", formatTime(r.Meta.Created)},
+		{"lastModified", formatTime(r.Meta.LastModified)},
+		{"location", rd.location(r.Type, r.ID)},
+		{"version", r.Meta.ETag()},
+	} {
+		if proj.ReturnsSub(r.Type, "meta", f.key) {
+			meta = append(meta, f)
+		}
+	}
 	out.add("meta", meta)
 	return out
 }
@@ -157,35 +163,47 @@ func plain(v any) any {
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-func (rd renderer) members(ms []resources.Member) []object {
-	out := make([]object, 0, len(ms))
-	for _, m := range ms {
-		o := object{}
-		o.add("value", m.Value)
+// reference is one value of members or groups.
+type reference struct {
+	value, display, typ string
+	rt                  *schemas.ResourceType // what $ref points to
+}
+
+func memberRefs(ms []resources.Member) []reference {
+	out := make([]reference, len(ms))
+	for i, m := range ms {
 		rt := schemas.UserResourceType
 		if m.Type == schemas.GroupResourceType.ID {
 			rt = schemas.GroupResourceType
 		}
-		o.add("$ref", rd.location(rt, m.Value))
-		if m.Display != "" {
-			o.add("display", m.Display)
-		}
-		o.add("type", rt.ID)
-		out = append(out, o)
+		out[i] = reference{value: m.Value, display: m.Display, typ: rt.ID, rt: rt}
 	}
 	return out
 }
 
-func (rd renderer) groups(gs []resources.GroupRef) []object {
-	out := make([]object, 0, len(gs))
-	for _, g := range gs {
+func groupRefs(gs []resources.GroupRef) []reference {
+	out := make([]reference, len(gs))
+	for i, g := range gs {
+		out[i] = reference{value: g.Value, display: g.Display, typ: "direct", rt: schemas.GroupResourceType}
+	}
+	return out
+}
+
+// references renders members or groups with the sub-attributes the projection keeps.
+func (rd renderer) references(rt *schemas.ResourceType, attr string, refs []reference, proj *resources.Projection) []object {
+	out := make([]object, 0, len(refs))
+	for _, ref := range refs {
 		o := object{}
-		o.add("value", g.Value)
-		o.add("$ref", rd.location(schemas.GroupResourceType, g.Value))
-		if g.Display != "" {
-			o.add("display", g.Display)
+		for _, f := range []field{
+			{"value", ref.value},
+			{"$ref", rd.location(ref.rt, ref.value)},
+			{"display", ref.display},
+			{"type", ref.typ},
+		} {
+			if f.value != "" && proj.ReturnsSub(rt, attr, f.key) {
+				o = append(o, f)
+			}
 		}
-		o.add("type", "direct")
 		out = append(out, o)
 	}
 	return out

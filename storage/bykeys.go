@@ -68,23 +68,6 @@ func (s *Store) findByKeys(ctx context.Context, coll *mongo.Collection, keys []s
 	return out, err
 }
 
-// updateByKeys applies update to the documents with the given keys. Callers must not
-// change _rev this way (see keyLocks); Touch does that.
-func (s *Store) updateByKeys(ctx context.Context, coll *mongo.Collection, keys []string, update bson.D) error {
-	if s.perKey(keys) {
-		for _, k := range keys {
-			if _, err := coll.UpdateOne(ctx, byKey(k), update); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return eachChunk(keys, func(part []string) error {
-		_, err := coll.UpdateMany(ctx, inKeys(part), update)
-		return err
-	})
-}
-
 // deleteByKeys deletes the documents with the given keys.
 func (s *Store) deleteByKeys(ctx context.Context, coll *mongo.Collection, keys []string) error {
 	if s.perKey(keys) {

@@ -47,7 +47,7 @@ func encode(r *resources.Resource) bson.D {
 
 // replacement returns the $set and $unset of an update that makes a stored resource
 // equal to r at version: r's attributes are set, the other attributes its resource type
-// defines are unset. Fields outside the resource's own state (_groups) stay as they are.
+// defines are unset.
 func replacement(r *resources.Resource, version int64) (set, unset bson.D) {
 	set = bson.D{
 		{Key: fVersion, Value: version},
@@ -112,14 +112,17 @@ func lowerDoc(r *resources.Resource) bson.D {
 	return lc
 }
 
-// sortDoc builds the _sk document of r: a sort key for every path (see sortKey).
+// sortDoc builds the _sk document of r: the sort keys (see sortKey) of the paths that
+// have a value. Paths without one get no field, which is what puts them last.
 func sortDoc(r *resources.Resource) bson.D {
 	sk := bson.D{
-		{Key: "meta_created", Value: "0" + r.Meta.Created.UTC().Format(sortTime)},
-		{Key: "meta_lastModified", Value: "0" + r.Meta.LastModified.UTC().Format(sortTime)},
+		{Key: "meta_created", Value: invertKey(r.Meta.Created.UTC().Format(sortTime))},
+		{Key: "meta_lastModified", Value: invertKey(r.Meta.LastModified.UTC().Format(sortTime))},
 	}
 	for _, p := range pathsOf(r.Type) {
-		sk = append(sk, bson.E{Key: derivedKey(p), Value: sortKey(p, r.Attributes)})
+		if k, ok := sortKey(p, r.Attributes); ok {
+			sk = append(sk, bson.E{Key: derivedKey(p), Value: k})
+		}
 	}
 	return sk
 }
@@ -224,20 +227,20 @@ func pathValues(attrs resources.Attributes, p resources.Path) []any {
 // sortTime formats times so that their strings sort chronologically.
 const sortTime = "2006-01-02T15:04:05.000000000Z"
 
-// sortKey is a string that orders like the value at path p (RFC 7644 §3.4.2.3): "0"
-// followed by an order-preserving encoding of the value, or "1" when there is none, so
-// that resources without a value sort after all others in ascending order and before
-// them in descending order, on MongoDB and FerretDB alike and without collations.
-// Case-insensitive strings are lower-cased. For a multi-valued attribute the value is
-// that of the element marked primary, else of the first.
-func sortKey(p resources.Path, attrs resources.Attributes) string {
+// sortKey is a string that orders in reverse of the value at path p (RFC 7644
+// §3.4.2.3), and whether p has a value. Queries sort on it in the opposite direction,
+// so MongoDB's rule that a missing field sorts before everything else puts resources
+// without a value last in ascending and first in descending order, as the RFC asks,
+// on MongoDB and FerretDB alike and without collations. Case-insensitive strings are
+// lower-cased; a multi-valued attribute sorts by its primary value, else its first.
+func sortKey(p resources.Path, attrs resources.Attributes) (string, bool) {
 	container := attrs
 	if p.Schema != "" {
 		container, _ = attrs[p.Schema].(resources.Attributes)
 	}
 	v, ok := container[p.Attr.Name]
 	if !ok {
-		return "1"
+		return "", false
 	}
 	if list, ok := v.([]any); ok {
 		v = primaryOrFirst(list)
@@ -245,10 +248,21 @@ func sortKey(p resources.Path, attrs resources.Attributes) string {
 	if p.Sub != nil {
 		elem, _ := v.(resources.Attributes)
 		if v, ok = elem[p.Sub.Name]; !ok {
-			return "1"
+			return "", false
 		}
 	}
-	return "0" + encodeSortable(v, caseInsensitive(p.Leaf()))
+	return invertKey(encodeSortable(v, caseInsensitive(p.Leaf()))), true
+}
+
+// invertKey maps s to a string that sorts in reverse: each byte complemented, written
+// in hex, and closed by "g", which sorts after every hex digit so that a prefix sorts
+// after its extensions (as "ab" before "abc" requires, reversed).
+func invertKey(s string) string {
+	out := make([]byte, 0, 2*len(s)+1)
+	for i := 0; i < len(s); i++ {
+		out = fmt.Appendf(out, "%02x", 255-s[i])
+	}
+	return string(append(out, 'g'))
 }
 
 func primaryOrFirst(list []any) any {
@@ -304,9 +318,6 @@ func decode(rt *schemas.ResourceType, doc bson.M) *resources.Resource {
 	k, _ := doc["_id"].(string)
 	r.ID = idOf(k)
 	r.Tenant, _ = doc[fTenant].(string)
-	for _, g := range groupIDs(doc) {
-		r.Groups = append(r.Groups, resources.GroupRef{Value: g})
-	}
 	r.PasswordHash, _ = doc[fPassword].(string)
 	r.Meta.Version = toInt64(doc[fVersion])
 	if meta, ok := fromBSON(doc["meta"]).(resources.Attributes); ok {

@@ -19,13 +19,9 @@ import (
 // find; where the engine needs Filter.Match to finish a filter (see translator), it
 // reads the candidates in order and pages in memory.
 func (s *Store) List(ctx context.Context, tenant string, rt *schemas.ResourceType, q resources.ListQuery) (resources.Page, error) {
-	filter, exact, err := s.translate(ctx, tenant, rt, q.Filter)
+	filter, post, err := s.translate(ctx, tenant, rt, q.Filter)
 	if err != nil {
 		return resources.Page{}, err
-	}
-	var post resources.Filter
-	if !exact {
-		post = q.Filter
 	}
 	o := orderOf(q)
 	if q.UseCursor {
@@ -33,49 +29,68 @@ func (s *Store) List(ctx context.Context, tenant string, rt *schemas.ResourceTyp
 	}
 	page := resources.Page{Resources: []*resources.Resource{}}
 	skip := int64(max(q.StartIndex, 1) - 1)
-	if post == nil {
+	if post != nil {
+		docs, matched, err := s.scan(ctx, rt, filter, post, o.sort(false), skip, int64(q.Count))
+		if err != nil {
+			return resources.Page{}, err
+		}
+		page.TotalResults = matched
+		page.Resources = decodeAll(rt, docs)
+		return page, nil
+	}
+	// The page first: when it starts at the beginning and is not full, its length is
+	// the total, and the count (a second pass over the matches) is not needed. Lookups
+	// by userName or externalId, most of what identity providers send, are one query.
+	var docs []bson.M
+	if q.Count > 0 {
+		var err error
+		if docs, _, err = s.scan(ctx, rt, filter, nil, o.sort(false), skip, int64(q.Count)); err != nil {
+			return resources.Page{}, err
+		}
+	}
+	if skip == 0 && q.Count > 0 && len(docs) < q.Count {
+		page.TotalResults = len(docs)
+	} else {
 		total, err := s.collection(rt).CountDocuments(ctx, filter)
 		if err != nil {
 			return resources.Page{}, dbError("counting "+rt.ID+"s", err)
 		}
 		page.TotalResults = int(total)
-		if q.Count <= 0 || skip >= total {
-			return page, nil
-		}
 	}
-	docs, matched, err := s.scan(ctx, rt, filter, post, o.sort(false), skip, int64(q.Count))
-	if err != nil {
-		return resources.Page{}, err
-	}
-	if post != nil {
-		page.TotalResults = matched
-	}
-	for _, d := range docs {
-		page.Resources = append(page.Resources, decode(rt, d))
-	}
+	page.Resources = decodeAll(rt, docs)
 	return page, nil
 }
 
-// order is a sort order: a field (a sort key under _sk, or _id itself) and a direction,
-// always followed by _id as the tie-break.
+func decodeAll(rt *schemas.ResourceType, docs []bson.M) []*resources.Resource {
+	out := make([]*resources.Resource, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, decode(rt, d))
+	}
+	return out
+}
+
+// order is the database sort of a query: a field (a sort key under _sk, or _id) and a
+// direction, always followed by _id as the tie-break. Sort keys are stored reversed
+// (see sortKey), so an ascending request sorts them descending: dir is the database
+// direction, not the client's.
 type order struct {
 	field string
 	dir   int
 }
 
 func orderOf(q resources.ListQuery) order {
-	o := order{field: fSort + ".meta_created", dir: 1}
-	if q.Descending {
-		o.dir = -1
-	}
+	o := order{field: fSort + ".meta_created", dir: -1}
 	switch {
 	case q.SortBy == nil:
 	case q.SortBy.Is("id", ""):
-		o.field = "_id"
+		o = order{field: "_id", dir: 1}
 	case q.SortBy.Schema == "" && q.SortBy.Attr.Name == "meta" && q.SortBy.Sub != nil:
 		o.field = fSort + ".meta_" + q.SortBy.Sub.Name
 	default:
 		o.field = fSort + "." + derivedKey(*q.SortBy)
+	}
+	if q.Descending {
+		o.dir = -o.dir
 	}
 	return o
 }
@@ -92,31 +107,47 @@ func (o order) sort(reverse bool) bson.D {
 	return bson.D{{Key: o.field, Value: dir}, {Key: "_id", Value: dir}}
 }
 
-// keyOf returns a document's value of the order's field.
-func (o order) keyOf(doc bson.M) string {
+// keyOf returns a document's sort key and whether it has one.
+func (o order) keyOf(doc bson.M) (string, bool) {
 	if o.field == "_id" {
-		k, _ := doc["_id"].(string)
-		return k
+		return "", true
 	}
 	sk, _ := fromBSON(doc[fSort]).(resources.Attributes)
-	v, _ := sk[o.field[len(fSort)+1:]].(string)
-	return v
+	v, ok := sk[o.field[len(fSort)+1:]].(string)
+	return v, ok
 }
 
-// after is the condition for the documents that come after (key, id) in the order, or
-// before it when reverse is set.
-func (o order) after(key, id string, reverse bool) bson.D {
-	op := "$gt"
-	if (o.dir < 0) != reverse {
-		op = "$lt"
+// after is the condition for the documents that come after the position (key, id) in
+// the order (before it when reverse is set). Documents without a key come first in an
+// ascending database sort and last in a descending one, and compare by _id among
+// themselves.
+func (o order) after(key string, hasKey bool, id string, reverse bool) bson.D {
+	up := (o.dir > 0) != reverse // does the database order run upwards from here?
+	op := "$lt"
+	if up {
+		op = "$gt"
 	}
+	idAfter := bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: id}}}}
 	if o.field == "_id" {
-		return bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: id}}}}
+		return idAfter
 	}
-	return bson.D{{Key: "$or", Value: bson.A{
+	missing := bson.D{{Key: o.field, Value: bson.D{{Key: "$exists", Value: false}}}}
+	present := bson.D{{Key: o.field, Value: bson.D{{Key: "$exists", Value: true}}}}
+	if !hasKey {
+		sameGroup := bson.D{{Key: "$and", Value: bson.A{missing, idAfter}}}
+		if up { // keyless documents come first: all keyed ones follow
+			return bson.D{{Key: "$or", Value: bson.A{sameGroup, present}}}
+		}
+		return sameGroup
+	}
+	keyed := bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: o.field, Value: bson.D{{Key: op, Value: key}}}},
-		bson.D{{Key: o.field, Value: key}, {Key: "_id", Value: bson.D{{Key: op, Value: id}}}},
+		bson.D{{Key: o.field, Value: key}, {Key: "$and", Value: bson.A{idAfter}}},
 	}}}
+	if up {
+		return keyed
+	}
+	return bson.D{{Key: "$or", Value: bson.A{keyed, missing}}} // keyless ones come last
 }
 
 // scan reads the documents matching filter in sort order, skipping skip and returning
@@ -163,7 +194,8 @@ func (s *Store) scan(ctx context.Context, rt *schemas.ResourceType, filter bson.
 // expire, and stay valid while other clients insert and delete.
 type cursorState struct {
 	Query  string `json:"q"`
-	Key    string `json:"k"`
+	Key    string `json:"k,omitempty"`
+	NoKey  bool   `json:"n,omitempty"` // the item has no value to sort by
 	ID     string `json:"i"`
 	Before bool   `json:"b,omitempty"`
 }
@@ -213,7 +245,7 @@ func (s *Store) cursorPage(ctx context.Context, rt *schemas.ResourceType, filter
 		if !ok || from.Query != fp {
 			return resources.Page{}, resources.Errorf(resources.KindInvalidCursor, "the cursor is not one this server issued for this filter and sort order; start again without a cursor value")
 		}
-		filter = append(filter, bson.E{Key: "$and", Value: bson.A{o.after(from.Key, key(tenant, from.ID), from.Before)}})
+		filter = append(filter, bson.E{Key: "$and", Value: bson.A{o.after(from.Key, !from.NoKey, key(tenant, from.ID), from.Before)}})
 	}
 	if q.Count <= 0 {
 		return page, nil
@@ -231,11 +263,8 @@ func (s *Store) cursorPage(ctx context.Context, rt *schemas.ResourceType, filter
 	}
 	cursorAt := func(doc bson.M, before bool) string {
 		k, _ := doc["_id"].(string)
-		sortKey := o.keyOf(doc)
-		if o.field == "_id" {
-			sortKey = ""
-		}
-		return encodeCursor(cursorState{Query: fp, Key: sortKey, ID: idOf(k), Before: before})
+		sortKey, has := o.keyOf(doc)
+		return encodeCursor(cursorState{Query: fp, Key: sortKey, NoKey: !has, ID: idOf(k), Before: before})
 	}
 	if len(docs) > 0 {
 		first, last := docs[0], docs[len(docs)-1]

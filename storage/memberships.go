@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -18,9 +17,11 @@ import (
 //
 //	{_id: "<tenant>/<group>/<member>", _tenant, group, value: member id, type, display}
 //
-// and each member's document lists its groups in _groups. Adding or removing a member
-// touches two documents by _id whatever the group's size; a group's members are the _id
-// range of its prefix; a member's groups are read with the member.
+// Adding a member is one insert and removing one is one delete, whatever the group's
+// size; a group's members are the _id range of its prefix; a member's groups are the
+// memberships with its id as value (indexed). Nothing else is written on a membership
+// change, which matters on the embedded engine, where inserts are cheap but every
+// update scans its collection.
 
 func membershipKey(tenant, group, member string) string { return tenant + "/" + group + "/" + member }
 
@@ -63,7 +64,6 @@ func (s *Store) AddMembers(ctx context.Context, tenant, groupID string, members 
 		return nil
 	}
 	docs := make([]any, len(members))
-	byType := map[string][]string{}
 	for i, m := range members {
 		docs[i] = bson.D{
 			{Key: "_id", Value: membershipKey(tenant, groupID, m.Value)},
@@ -73,7 +73,6 @@ func (s *Store) AddMembers(ctx context.Context, tenant, groupID string, members 
 			{Key: "type", Value: m.Type},
 			{Key: "display", Value: m.Display},
 		}
-		byType[m.Type] = append(byType[m.Type], key(tenant, m.Value))
 	}
 	_, err := s.memberships.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	existing, ok := duplicates(err)
@@ -85,13 +84,6 @@ func (s *Store) AddMembers(ctx context.Context, tenant, groupID string, members 
 		set := bson.D{{Key: "$set", Value: bson.D{{Key: "display", Value: m.Display}}}}
 		if _, err := s.memberships.UpdateOne(ctx, byKey(membershipKey(tenant, groupID, m.Value)), set); err != nil {
 			return dbError("updating members", err)
-		}
-	}
-	// The reverse index: every member lists the group. $addToSet makes it idempotent.
-	add := bson.D{{Key: "$addToSet", Value: bson.D{{Key: fGroups, Value: groupID}}}}
-	for typ, memberKeys := range byType {
-		if err := s.updateByKeys(ctx, s.collection(resourceType(typ)), memberKeys, add); err != nil {
-			return dbError("recording group membership", err)
 		}
 	}
 	return nil
@@ -117,13 +109,6 @@ func duplicates(err error) ([]int, bool) {
 	return idx, true
 }
 
-func resourceType(name string) *schemas.ResourceType {
-	if name == schemas.GroupResourceType.ID {
-		return schemas.GroupResourceType
-	}
-	return schemas.UserResourceType
-}
-
 // RemoveMembers removes the members with the given ids from a group.
 func (s *Store) RemoveMembers(ctx context.Context, tenant, groupID string, memberIDs []string) error {
 	if len(memberIDs) == 0 {
@@ -135,18 +120,6 @@ func (s *Store) RemoveMembers(ctx context.Context, tenant, groupID string, membe
 	}
 	if err := s.deleteByKeys(ctx, s.memberships, mkeys); err != nil {
 		return dbError("removing members", err)
-	}
-	return s.forgetGroup(ctx, groupID, keys(tenant, memberIDs))
-}
-
-// forgetGroup removes groupID from the _groups of the given member keys. A member is a
-// User or a Group; pulling from both collections is cheaper than finding out which.
-func (s *Store) forgetGroup(ctx context.Context, groupID string, memberKeys []string) error {
-	pull := bson.D{{Key: "$pull", Value: bson.D{{Key: fGroups, Value: groupID}}}}
-	for _, coll := range []*mongo.Collection{s.users, s.groups} {
-		if err := s.updateByKeys(ctx, coll, memberKeys, pull); err != nil {
-			return dbError("recording group membership", err)
-		}
 	}
 	return nil
 }
@@ -172,6 +145,30 @@ func (s *Store) Members(ctx context.Context, tenant, groupID string) ([]resource
 	return members, nil
 }
 
+// GroupsOf returns the ids of the groups each of memberIDs is a direct member of, in one
+// query.
+func (s *Store) GroupsOf(ctx context.Context, tenant string, memberIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(memberIDs) == 0 {
+		return out, nil
+	}
+	filter := bson.D{{Key: fTenant, Value: tenant}, {Key: "value", Value: bson.D{{Key: "$in", Value: memberIDs}}}}
+	cur, err := s.memberships.Find(ctx, filter, options.Find().
+		SetProjection(bson.D{{Key: "group", Value: 1}, {Key: "value", Value: 1}}).
+		SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, dbError("reading group memberships", err)
+	}
+	var rows []struct{ Group, Value string }
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, dbError("reading group memberships", err)
+	}
+	for _, r := range rows {
+		out[r.Value] = append(out[r.Value], r.Group)
+	}
+	return out, nil
+}
+
 // GroupDisplays returns the display names of the tenant's groups with the given ids.
 func (s *Store) GroupDisplays(ctx context.Context, tenant string, ids []string) (map[string]string, error) {
 	docs, err := s.findByKeys(ctx, s.groups, keys(tenant, ids), bson.D{{Key: "displayName", Value: 1}})
@@ -187,7 +184,12 @@ func (s *Store) GroupDisplays(ctx context.Context, tenant string, ids []string) 
 }
 
 // leaveGroups removes a deleted resource's memberships and touches the groups it left.
-func (s *Store) leaveGroups(ctx context.Context, tenant, memberID string, groupIDs []string, at time.Time) error {
+func (s *Store) leaveGroups(ctx context.Context, tenant, memberID string, at time.Time) error {
+	of, err := s.GroupsOf(ctx, tenant, []string{memberID})
+	if err != nil {
+		return err
+	}
+	groupIDs := of[memberID]
 	if len(groupIDs) == 0 {
 		return nil
 	}
@@ -206,39 +208,18 @@ func (s *Store) leaveGroups(ctx context.Context, tenant, memberID string, groupI
 	return nil
 }
 
-// dropAllMembers removes every membership of a deleted group and the group from its
-// members' _groups.
+// dropAllMembers removes every membership of a deleted group.
 func (s *Store) dropAllMembers(ctx context.Context, tenant, groupID string) error {
-	members, err := s.Members(ctx, tenant, groupID)
-	if err != nil || len(members) == 0 {
-		return err
-	}
 	if _, err := s.memberships.DeleteMany(ctx, memberRange(tenant, groupID)); err != nil {
 		return dbError("removing members", err)
 	}
-	memberKeys := make([]string, len(members))
-	for i, m := range members {
-		memberKeys[i] = key(tenant, m.Value)
-	}
-	return s.forgetGroup(ctx, groupID, memberKeys)
+	return nil
 }
 
 func keys(tenant string, ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = key(tenant, id)
-	}
-	return out
-}
-
-// groupIDs reads a document's _groups.
-func groupIDs(doc bson.M) []string {
-	list, _ := fromBSON(doc[fGroups]).([]any)
-	out := make([]string, 0, len(list))
-	for _, v := range list {
-		if s, ok := v.(string); ok && !strings.Contains(s, "/") {
-			out = append(out, s)
-		}
 	}
 	return out
 }

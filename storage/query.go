@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/scimhq/scimhq/resources"
@@ -35,24 +36,80 @@ type translator struct {
 	exact  bool
 }
 
-// translate returns the query for f (the tenant's resources when f is nil), and whether
-// it is exact.
-func (s *Store) translate(ctx context.Context, tenant string, rt *schemas.ResourceType, f resources.Filter) (bson.D, bool, error) {
+// translate returns the query for f (the tenant's resources when f is nil) and, when
+// the query is only a superset, the filter that finishes the selection in memory:
+// f with its conditions on members and groups resolved into id sets.
+func (s *Store) translate(ctx context.Context, tenant string, rt *schemas.ResourceType, f resources.Filter) (bson.D, resources.Filter, error) {
 	t := &translator{s: s, ctx: ctx, tenant: tenant, rt: rt, exact: true}
 	q := bson.D{{Key: fTenant, Value: tenant}}
 	if f == nil {
-		return q, true, nil
+		return q, nil, nil
 	}
-	cond, err := t.node(f, false)
+	resolved, err := t.resolveIndirect(f)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
-	return append(q, bson.E{Key: "$and", Value: bson.A{cond}}), t.exact, nil
+	cond, err := t.node(resolved, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	q = append(q, bson.E{Key: "$and", Value: bson.A{cond}})
+	if t.exact {
+		return q, nil, nil
+	}
+	return q, resolved, nil
 }
 
-// matchAll and matchNone are conditions that every and no document satisfies.
+// resolveIndirect replaces the conditions on a Group's members and a User's groups,
+// which live in the memberships collection, by the set of ids they select.
+func (t *translator) resolveIndirect(f resources.Filter) (resources.Filter, error) {
+	switch x := f.(type) {
+	case resources.And, resources.Or:
+		var l, r resources.Filter
+		if a, ok := x.(resources.And); ok {
+			l, r = a.Left, a.Right
+		} else {
+			l, r = x.(resources.Or).Left, x.(resources.Or).Right
+		}
+		l, err := t.resolveIndirect(l)
+		if err != nil {
+			return nil, err
+		}
+		if r, err = t.resolveIndirect(r); err != nil {
+			return nil, err
+		}
+		if _, ok := x.(resources.And); ok {
+			return resources.And{Left: l, Right: r}, nil
+		}
+		return resources.Or{Left: l, Right: r}, nil
+	case resources.Not:
+		inner, err := t.resolveIndirect(x.Filter)
+		return resources.Not{Filter: inner}, err
+	case resources.ValueFilter:
+		if t.rt == schemas.GroupResourceType && x.Path.Is("members", "") {
+			return t.membersIDs(x.Filter)
+		}
+	case resources.Compare:
+		p := x.Path
+		switch {
+		case t.rt == schemas.GroupResourceType && p.Schema == "" && p.Attr.Name == "members":
+			inner := x
+			inner.Path = resources.Path{Attr: p.Leaf()}
+			if p.Sub == nil {
+				inner = resources.Compare{Path: resources.Path{Attr: p.Attr.Sub("value")}, Op: resources.OpPr}
+			}
+			return t.membersIDs(inner)
+		case t.rt == schemas.UserResourceType && p.Schema == "" && p.Attr.Name == "groups":
+			return t.groupsIDs(x)
+		}
+	}
+	return f, nil
+}
+
+// matchAll and matchNone are conditions that every and no document satisfies. (An empty
+// document would do for matchAll on MongoDB, but not inside $and on FerretDB v1.)
 var (
-	matchAll  = bson.D{}
+	matchAll  = bson.D{{Key: "_id", Value: bson.D{{Key: "$exists", Value: true}}}}
 	matchNone = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{}}}}}
 )
 
@@ -79,6 +136,16 @@ func (t *translator) node(f resources.Filter, neg bool) (bson.D, error) {
 			return matchAll, nil
 		}
 		return matchNone, nil
+	case resources.IDIn:
+		ids := make([]string, 0, len(x))
+		for id := range x {
+			ids = append(ids, key(t.tenant, id))
+		}
+		op := "$in"
+		if neg {
+			op = "$nin"
+		}
+		return bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: ids}}}}, nil
 	}
 	return nil, resources.Errorf(resources.KindInvalidFilter, "unsupported filter expression %T", f)
 }
@@ -101,15 +168,16 @@ func (t *translator) pair(l, r resources.Filter, neg, and bool) (bson.D, error) 
 }
 
 func (t *translator) valueFilter(f resources.ValueFilter, neg bool) (bson.D, error) {
-	if t.rt == schemas.GroupResourceType && f.Path.Is("members", "") {
-		return t.membersCondition(f.Filter, neg)
-	}
 	if t.rt == schemas.UserResourceType && f.Path.Is("groups", "") {
 		return nil, resources.Errorf(resources.KindInvalidFilter, "filters inside groups[...] are not supported; use groups.value or groups.display")
 	}
+	if !f.Path.Attr.MultiValued {
+		// One value, so "all on one element" is plain conjunction on its sub-attributes.
+		return t.node(rebase(f.Filter, f.Path), neg)
+	}
 	field := fieldOf(f.Path)
 	if t.s.elemMatch {
-		inner, err := elementQuery(f.Filter, "")
+		inner, err := elementQuery(f.Filter, "", f.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -124,13 +192,33 @@ func (t *translator) valueFilter(f resources.ValueFilter, neg bool) (bson.D, err
 		return matchAll, nil // the complement of a superset bounds nothing
 	}
 	// Each condition on any element: a superset of "all on one element".
-	return elementQuery(f.Filter, field+".")
+	return elementQuery(f.Filter, field+".", f.Path)
 }
 
-// elementQuery translates the filter inside attr[...], whose paths are sub-attributes,
-// with prefix prepended to field names ("" inside $elemMatch).
-func elementQuery(f resources.Filter, prefix string) (bson.D, error) {
-	sub := &translator{exact: true}
+// rebase turns the sub-attribute paths of a filter inside parent[...] into full paths.
+func rebase(f resources.Filter, parent resources.Path) resources.Filter {
+	switch x := f.(type) {
+	case resources.And:
+		return resources.And{Left: rebase(x.Left, parent), Right: rebase(x.Right, parent)}
+	case resources.Or:
+		return resources.Or{Left: rebase(x.Left, parent), Right: rebase(x.Right, parent)}
+	case resources.Not:
+		return resources.Not{Filter: rebase(x.Filter, parent)}
+	case resources.Compare:
+		x.Path = resources.Path{Schema: parent.Schema, Attr: parent.Attr, Sub: x.Path.Attr}
+		return x
+	}
+	return f
+}
+
+// elementQuery translates the filter inside attr[...], whose paths are sub-attributes.
+// Inside $elemMatch (prefix ""), conditions apply to one element: case-insensitive
+// strings are compared with case-insensitive regular expressions (the lower-cased
+// copies in _lc are separate arrays, not parts of the element). As a superset (prefix
+// "attr."), each condition may hold on a different element, a negated condition
+// bounds nothing and matches all, and case-insensitive strings use _lc.
+func elementQuery(f resources.Filter, prefix string, parent resources.Path) (bson.D, error) {
+	superset := prefix != ""
 	var walk func(resources.Filter, bool) (bson.D, error)
 	walk = func(f resources.Filter, neg bool) (bson.D, error) {
 		switch x := f.(type) {
@@ -159,7 +247,10 @@ func elementQuery(f resources.Filter, prefix string) (bson.D, error) {
 		case resources.Not:
 			return walk(x.Filter, !neg)
 		case resources.Compare:
-			q, err := sub.field(prefix+x.Path.Attr.Name, x)
+			if neg && superset {
+				return matchAll, nil
+			}
+			q, err := elementCompare(x, prefix, parent)
 			if err != nil || !neg {
 				return q, err
 			}
@@ -170,6 +261,37 @@ func elementQuery(f resources.Filter, prefix string) (bson.D, error) {
 	return walk(f, false)
 }
 
+// elementCompare translates one comparison on a sub-attribute of parent.
+func elementCompare(c resources.Compare, prefix string, parent resources.Path) (bson.D, error) {
+	field := prefix + c.Path.Attr.Name
+	s, isString := c.Value.(string)
+	if !caseInsensitive(c.Path.Attr) || !isString || c.Op == resources.OpPr {
+		return (&translator{}).field(field, c)
+	}
+	if prefix != "" {
+		lc := resources.Path{Schema: parent.Schema, Attr: parent.Attr, Sub: c.Path.Attr}
+		return (&translator{}).lowered(fLower+"."+derivedKey(lc), c)
+	}
+	var pattern string
+	switch c.Op {
+	case resources.OpEq, resources.OpNe:
+		pattern = "^" + regexp.QuoteMeta(s) + "$"
+	case resources.OpCo:
+		pattern = regexp.QuoteMeta(s)
+	case resources.OpSw:
+		pattern = "^" + regexp.QuoteMeta(s)
+	case resources.OpEw:
+		pattern = regexp.QuoteMeta(s) + "$"
+	default: // ordering comparisons are rare inside [...]; compare as stored
+		return (&translator{}).field(field, c)
+	}
+	q := bson.D{{Key: field, Value: bson.D{{Key: "$regex", Value: pattern}, {Key: "$options", Value: "i"}}}}
+	if c.Op == resources.OpNe {
+		return bson.D{{Key: "$nor", Value: bson.A{q}}}, nil
+	}
+	return q, nil
+}
+
 // compare translates one comparison on the resource.
 func (t *translator) compare(c resources.Compare) (bson.D, error) {
 	p := c.Path
@@ -178,17 +300,6 @@ func (t *translator) compare(c resources.Compare) (bson.D, error) {
 		return t.idCondition(c)
 	case p.Schema == "" && p.Attr.Name == "meta":
 		return t.metaCondition(c)
-	case t.rt == schemas.GroupResourceType && p.Schema == "" && p.Attr.Name == "members":
-		// A condition on members is one on a membership's value, display or type;
-		// "members pr" asks for any membership at all.
-		inner := c
-		inner.Path = resources.Path{Attr: p.Leaf()}
-		if p.Sub == nil {
-			inner = resources.Compare{Path: resources.Path{Attr: p.Attr.Sub("value")}, Op: resources.OpPr}
-		}
-		return t.membersCondition(inner, false)
-	case t.rt == schemas.UserResourceType && p.Schema == "" && p.Attr.Name == "groups":
-		return t.groupsCondition(c)
 	}
 	if caseInsensitive(p.Leaf()) && c.Op != resources.OpPr {
 		return t.lowered(fLower+"."+derivedKey(p), c)
@@ -286,66 +397,94 @@ func (t *translator) metaCondition(c resources.Compare) (bson.D, error) {
 	return nil, resources.Errorf(resources.KindInvalidFilter, "filtering on meta.%s with %q is not supported", c.Path.Sub.Name, c.Op)
 }
 
-// membersCondition answers a condition on a Group's members from the memberships
-// collection and returns it as a condition on the groups' _id. f's paths are
-// sub-attributes of members (value, display, type).
-func (t *translator) membersCondition(f resources.Filter, neg bool) (bson.D, error) {
-	inner, err := elementQuery(f, "")
+// membersIDs answers a condition on a Group's members from the memberships: the ids of
+// the groups with a membership that satisfies f (whose paths are value, display, type).
+func (t *translator) membersIDs(f resources.Filter) (resources.IDIn, error) {
+	inner, err := elementQuery(f, "", resources.Path{Attr: schemas.Group.Attribute("members")})
 	if err != nil {
 		return nil, err
 	}
 	q := bson.D{{Key: fTenant, Value: t.tenant}, {Key: "$and", Value: bson.A{inner}}}
-	// "$ref" of a member is derived from type and value; it is not stored.
-	var ids []string
-	if err := t.s.memberships.Distinct(t.ctx, "group", q).Decode(&ids); err != nil {
+	ids, err := t.s.distinct(t.ctx, t.s.memberships, "group", q)
+	if err != nil {
 		return nil, dbError("filtering on members", err)
 	}
-	op := "$in"
-	if neg {
-		op = "$nin"
-	}
-	return bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: keys(t.tenant, ids)}}}}, nil
+	return idSet(ids), nil
 }
 
-// groupsCondition answers a condition on a User's groups: groups.value from _groups,
-// groups.display by finding the groups with that display name first.
-func (t *translator) groupsCondition(c resources.Compare) (bson.D, error) {
+func idSet(ids []string) resources.IDIn {
+	set := make(resources.IDIn, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
+}
+
+// groupsIDs answers a condition on a User's groups from the memberships: the ids of
+// the users it selects. groups.value compares the membership's group id,
+// groups.display the group's displayName (found first), groups.type is "direct" for
+// every membership.
+func (t *translator) groupsIDs(c resources.Compare) (resources.Filter, error) {
 	sub := "value"
 	if c.Path.Sub != nil {
 		sub = c.Path.Sub.Name
 	}
-	switch sub {
-	case "value":
-		if c.Op == resources.OpPr {
-			return bson.D{{Key: fGroups + ".0", Value: bson.D{{Key: "$exists", Value: true}}}}, nil
+	var membership bson.D
+	switch {
+	case c.Op == resources.OpPr || sub == "type" && c.Op == resources.OpEq && c.Value == "direct":
+		membership = matchAll
+	case sub == "type":
+		return resources.Nothing{}, nil
+	case sub == "value":
+		q, err := t.field("group", c)
+		if err != nil {
+			return nil, err
 		}
-		return t.field(fGroups, c)
-	case "display":
+		membership = q
+	case sub == "display":
 		gq, _, err := t.s.translate(t.ctx, t.tenant, schemas.GroupResourceType,
 			resources.Compare{Path: resources.Path{Attr: schemas.Group.Attribute("displayName")}, Op: c.Op, Value: c.Value})
 		if err != nil {
 			return nil, err
 		}
-		cur, err := t.s.groups.Find(t.ctx, gq, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+		ids, err := t.s.distinct(t.ctx, t.s.groups, "_id", gq)
 		if err != nil {
 			return nil, dbError("filtering on groups", err)
 		}
-		var docs []bson.M
-		if err := cur.All(t.ctx, &docs); err != nil {
-			return nil, dbError("filtering on groups", err)
+		for i := range ids {
+			ids[i] = idOf(ids[i])
 		}
-		ids := bson.A{}
-		for _, d := range docs {
-			k, _ := d["_id"].(string)
-			ids = append(ids, idOf(k))
-		}
-		return bson.D{{Key: fGroups, Value: bson.D{{Key: "$in", Value: ids}}}}, nil
-	case "type":
-		// Every listed group is a direct membership.
-		if c.Op == resources.OpEq && c.Value == "direct" || c.Op == resources.OpPr {
-			return bson.D{{Key: fGroups + ".0", Value: bson.D{{Key: "$exists", Value: true}}}}, nil
-		}
-		return matchNone, nil
+		membership = bson.D{{Key: "group", Value: bson.D{{Key: "$in", Value: ids}}}}
+	default:
+		return nil, resources.Errorf(resources.KindInvalidFilter, "filtering on groups.%s is not supported", sub)
 	}
-	return nil, resources.Errorf(resources.KindInvalidFilter, "filtering on groups.%s is not supported", sub)
+	q := bson.D{{Key: fTenant, Value: t.tenant}, {Key: "$and", Value: bson.A{membership}}}
+	members, err := t.s.distinct(t.ctx, t.s.memberships, "value", q)
+	if err != nil {
+		return nil, dbError("filtering on groups", err)
+	}
+	return idSet(members), nil
+}
+
+// distinct returns the distinct string values of field among the documents matching
+// filter. It reads them with a projected find rather than the distinct command, whose
+// answer FerretDB v1 shapes differently from MongoDB.
+func (s *Store) distinct(ctx context.Context, coll *mongo.Collection, field string, filter bson.D) ([]string, error) {
+	cur, err := coll.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: field, Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var docs []bson.M
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	out := make([]string, 0, len(docs))
+	for _, d := range docs {
+		if v, ok := d[field].(string); ok && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }

@@ -43,7 +43,7 @@ func isDuplicateKey(err error) bool {
 	return mongo.IsDuplicateKeyError(err) || strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-// Get returns one resource of the tenant, with the ids of its groups in Groups.
+// Get returns one resource of the tenant.
 func (s *Store) Get(ctx context.Context, tenant string, rt *schemas.ResourceType, id string) (*resources.Resource, error) {
 	doc, err := s.findDoc(ctx, rt, key(tenant, id), nil)
 	if err != nil {
@@ -114,8 +114,7 @@ func changed(rt *schemas.ResourceType, id string) error {
 }
 
 // Replace stores r's attributes in place of version expectVersion: every attribute r has
-// is set, every other attribute its schemas define is removed. Memberships (_groups) are
-// left alone, so a replace never undoes a concurrent membership change.
+// is set, every other attribute its schemas define is removed.
 func (s *Store) Replace(ctx context.Context, r *resources.Resource, expectVersion int64) error {
 	set, unset := replacement(r, expectVersion+1)
 	update := bson.D{{Key: "$set", Value: set}}
@@ -156,7 +155,7 @@ func (s *Store) Delete(ctx context.Context, tenant string, rt *schemas.ResourceT
 	}
 	// Without transactions the memberships go after the resource: a failure here
 	// leaves memberships of a deleted resource, which reads skip and a retry removes.
-	if err := s.leaveGroups(ctx, tenant, id, groupIDs(doc), time.Now().UTC()); err != nil {
+	if err := s.leaveGroups(ctx, tenant, id, time.Now().UTC()); err != nil {
 		return err
 	}
 	if rt == schemas.GroupResourceType {
@@ -203,4 +202,32 @@ func displayOf(doc bson.M) string {
 	}
 	u, _ := doc["userName"].(string)
 	return u
+}
+
+// CreateMany inserts new resources of one type in one unordered batch and returns, for
+// each, nil or the error that kept it out (a taken userName fails only its own
+// resource).
+func (s *Store) CreateMany(ctx context.Context, rs []*resources.Resource) ([]error, error) {
+	errs := make([]error, len(rs))
+	if len(rs) == 0 {
+		return errs, nil
+	}
+	docs := make([]any, len(rs))
+	for i, r := range rs {
+		docs[i] = encode(r)
+	}
+	_, err := s.collection(rs[0].Type).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return errs, nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return nil, dbError("storing "+rs[0].Type.ID+"s", err)
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Index >= 0 && we.Index < len(rs) {
+			errs[we.Index] = writeError(rs[we.Index], "storing the "+rs[we.Index].Type.ID, we)
+		}
+	}
+	return errs, nil
 }

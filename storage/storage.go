@@ -12,7 +12,7 @@
 //	               top level under their canonical names, extension attributes under the
 //	               extension URN with '.' replaced by '_' (so paths stay queryable), and
 //	               internal fields whose names start with '_' (which no SCIM attribute
-//	               name can), among them _groups, the ids of the groups it is a member of.
+//	               name can): the version, the password hash, and the derived _lc and _sk.
 //	memberships    one document per (group, member) pair, _id "<tenant>/<group>/<member>",
 //	               so groups of any size never approach the 16 MB document limit and
 //	               adding a member is one insert.
@@ -48,7 +48,6 @@ const (
 	fTenant   = "_tenant"
 	fVersion  = "_rev"
 	fPassword = "_pw"
-	fGroups   = "_groups" // ids of the groups the resource is a direct member of
 )
 
 // Store implements resources.Store on a MongoDB database.
@@ -168,18 +167,22 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			// userName is unique per tenant, case-insensitively (RFC 7643 §4.1.1); the
 			// unique index makes that hold under concurrent creates.
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fLower + ".userName", Value: 1}}, true),
-			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "meta.created", Value: 1}, {Key: "_id", Value: 1}}, false),
+			// What identity providers look users up by: externalId and e-mail addresses.
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "externalId", Value: 1}}, false),
-			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fGroups, Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fLower + ".emails_value", Value: 1}}, false),
+			// The default order and the common sort orders, with the _id tie-break.
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fSort + ".meta_created", Value: 1}, {Key: "_id", Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fSort + ".userName", Value: 1}, {Key: "_id", Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fSort + ".name_familyName", Value: 1}, {Key: "_id", Value: 1}}, false),
 		},
 		s.groups: {
-			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "meta.created", Value: 1}, {Key: "_id", Value: 1}}, false),
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fLower + ".displayName", Value: 1}}, false),
-			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fGroups, Value: 1}}, false),
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "externalId", Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fSort + ".meta_created", Value: 1}, {Key: "_id", Value: 1}}, false),
+			idx(bson.D{{Key: fTenant, Value: 1}, {Key: fSort + ".displayName", Value: 1}, {Key: "_id", Value: 1}}, false),
 		},
-		// A group's members are the _id range "<tenant>/<group>/" and a member's groups
-		// are in its own document; this index serves filters on members.value.
+		// A group's members are the _id range "<tenant>/<group>/"; this index finds a
+		// member's groups (User.groups, and filters on members.value and groups.value).
 		s.memberships: {
 			idx(bson.D{{Key: fTenant, Value: 1}, {Key: "value", Value: 1}}, false),
 		},

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) resources.Store) {
 		{"RoundTrip", testRoundTrip},
 		{"UserNameUnique", testUserNameUnique},
 		{"ConcurrentCreates", testConcurrentCreates},
+		{"CreateMany", testCreateMany},
 		{"ReplaceCompareAndSwap", testReplaceCAS},
 		{"DeleteAndTouch", testDeleteAndTouch},
 		{"ListPaging", testListPaging},
@@ -140,6 +141,30 @@ func testConcurrentCreates(t *testing.T, s resources.Store) {
 	}
 	if won != 1 {
 		t.Fatalf("%d creates succeeded, want exactly 1", won)
+	}
+}
+
+// testCreateMany: one batch, exact per-resource results.
+func testCreateMany(t *testing.T, s resources.Store) {
+	mustCreate(t, s, newUser("t1", "u0", "taken@example.com"))
+	batch := []*resources.Resource{
+		newUser("t1", "u1", "one@example.com"),
+		newUser("t1", "u2", "TAKEN@example.com"), // exists already
+		newUser("t1", "u3", "two@example.com"),
+		newUser("t1", "u4", "One@Example.com"), // duplicate within the batch
+	}
+	errs, err := s.CreateMany(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, wantFail := range []bool{false, true, false, true} {
+		if got := errs[i] != nil; got != wantFail || (got && resources.KindOf(errs[i]) != resources.KindUniqueness) {
+			t.Fatalf("item %d: error %v, want failure=%v (uniqueness)", i, errs[i], wantFail)
+		}
+	}
+	page, _ := s.List(ctx, "t1", users, resources.ListQuery{StartIndex: 1, Count: 10})
+	if page.TotalResults != 3 {
+		t.Fatalf("%d users stored, want 3", page.TotalResults)
 	}
 }
 
@@ -309,16 +334,13 @@ func testMemberships(t *testing.T, s resources.Store) {
 }
 
 // groupsOf returns the ids of the groups a resource is in, as "[a b]".
-func groupsOf(t *testing.T, s resources.Store, rt *schemas.ResourceType, tenant, id string) string {
+func groupsOf(t *testing.T, s resources.Store, _ *schemas.ResourceType, tenant, id string) string {
 	t.Helper()
-	r, err := s.Get(ctx, tenant, rt, id)
+	of, err := s.GroupsOf(ctx, tenant, []string{id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := []string{}
-	for _, g := range r.Groups {
-		ids = append(ids, g.Value)
-	}
+	ids := append([]string{}, of[id]...)
 	sort.Strings(ids)
 	return fmt.Sprint(ids)
 }

@@ -71,13 +71,17 @@ func Main(m *testing.M) {
 }
 
 // OpenStore opens a store on a fresh database that is dropped when the test ends.
-func OpenStore(t testing.TB) *storage.Store {
+func OpenStore(t testing.TB) *storage.Store { return OpenStoreWith(t, storage.Options{}) }
+
+// OpenStoreWith is OpenStore with options (a command monitor, say); the database name
+// is always a fresh one.
+func OpenStoreWith(t testing.TB, opt storage.Options) *storage.Store {
 	t.Helper()
 	uri := EngineURI(t)
-	name := fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e9, dbCounter.Add(1))
+	opt.Database = fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e9, dbCounter.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	store, err := storage.Open(ctx, uri, storage.Options{Database: name})
+	store, err := storage.Open(ctx, uri, opt)
 	if err != nil {
 		t.Fatalf("opening the store: %v", err)
 	}

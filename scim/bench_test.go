@@ -1,0 +1,136 @@
+package scim_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/event"
+
+	"github.com/scimhq/scimhq/resources"
+	"github.com/scimhq/scimhq/schemas"
+	"github.com/scimhq/scimhq/scim/scimtest"
+	"github.com/scimhq/scimhq/storage"
+	"github.com/scimhq/scimhq/storage/storagetest"
+)
+
+// BenchmarkQueries measures what identity providers ask for most, over HTTP, with 1,000
+// and 100,000 users stored, and reports how many database commands each request issued
+// (cmds/op; the bearer-token lookup is one of them):
+//
+//	go test ./scim -run '^$' -bench Queries -benchtime 5x -timeout 60m
+//
+// SCIMHQ_BENCH_USERS=1000,10000 chooses other sizes. The engine is named in the output:
+// the embedded FerretDB scans a collection for every filter but a bare _id, so its times
+// grow with the number of users; on MongoDB these are index lookups.
+func BenchmarkQueries(b *testing.B) {
+	b.Logf("engine: %s", storagetest.Engine())
+	for _, n := range benchSizes(b) {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			var commands atomic.Int64
+			store := storagetest.OpenStoreWith(b, storage.Options{Monitor: &event.CommandMonitor{
+				Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
+			}})
+			srv := scimtest.New(b, scimtest.Options{Store: store})
+			groupID := seed(b, store, n)
+			c := srv.Client()
+			for _, q := range []struct{ name, path string }{
+				{"userName_eq", "/Users?filter=" + url.QueryEscape(`userName eq "USER-0000042@EXAMPLE.COM"`)},
+				{"externalId_eq", "/Users?filter=" + url.QueryEscape(`externalId eq "ext-0000042"`)},
+				{"page100_sorted_familyName", "/Users?sortBy=name.familyName&count=100&startIndex=" + strconv.Itoa(n/2)},
+				{"group_excluding_members", "/Groups/" + groupID + "?excludedAttributes=members"},
+			} {
+				b.Run(q.name, func(b *testing.B) {
+					c.Must(http.StatusOK, http.MethodGet, q.path, nil) // warm up, check it works
+					commands.Store(0)
+					for b.Loop() {
+						c.Must(http.StatusOK, http.MethodGet, q.path, nil)
+					}
+					b.ReportMetric(float64(commands.Load())/float64(b.N), "cmds/op")
+				})
+			}
+		})
+	}
+}
+
+func benchSizes(b *testing.B) []int {
+	sizes := []int{1000, 100_000}
+	if env := os.Getenv("SCIMHQ_BENCH_USERS"); env != "" {
+		sizes = nil
+		for _, f := range splitComma(env) {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatalf("SCIMHQ_BENCH_USERS: %v", err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	return sizes
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// seed stores n users straight through the store, in batches, and one group whose
+// members are all of them; it returns the group's id.
+func seed(b testing.TB, store *storage.Store, n int) string {
+	b.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	members := make([]resources.Member, 0, n)
+	for first := 0; first < n; first += 5000 {
+		batch := make([]*resources.Resource, 0, 5000)
+		for i := first; i < min(first+5000, n); i++ {
+			id := fmt.Sprintf("u-%07d", i)
+			batch = append(batch, &resources.Resource{
+				Type: schemas.UserResourceType, Tenant: "default", ID: id,
+				Attributes: resources.Attributes{
+					"userName":   fmt.Sprintf("user-%07d@example.com", i),
+					"externalId": fmt.Sprintf("ext-%07d", i),
+					"name":       resources.Attributes{"givenName": "Given", "familyName": fmt.Sprintf("Family%05d", (i*7919)%n)},
+					"emails":     []any{resources.Attributes{"value": fmt.Sprintf("user-%07d@example.com", i), "type": "work", "primary": true}},
+					"active":     true,
+				},
+				Meta: resources.Meta{Created: now, LastModified: now, Version: 1},
+			})
+			members = append(members, resources.Member{Value: id, Type: "User"})
+		}
+		errs, err := store.CreateMany(ctx, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range errs {
+			if e != nil {
+				b.Fatal(e)
+			}
+		}
+	}
+	group := &resources.Resource{Type: schemas.GroupResourceType, Tenant: "default", ID: "big-group",
+		Attributes: resources.Attributes{"displayName": "Everyone"}, Meta: resources.Meta{Created: now, LastModified: now, Version: 1}}
+	if err := store.Create(ctx, group); err != nil {
+		b.Fatal(err)
+	}
+	if err := store.AddMembers(ctx, "default", group.ID, members); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %d users and a group of all of them in %v", n, time.Since(start).Round(time.Millisecond))
+	return group.ID
+}
