@@ -134,6 +134,8 @@ type Store interface {
 	AddMembers(ctx context.Context, tenant, groupID string, members []Member) error
 	// RemoveMembers removes the members with the given ids from a group.
 	RemoveMembers(ctx context.Context, tenant, groupID string, memberIDs []string) error
+	// MembersAmong returns those of ids that are members of the group.
+	MembersAmong(ctx context.Context, tenant, groupID string, ids []string) ([]string, error)
 	// Members returns a group's members in a stable order.
 	Members(ctx context.Context, tenant, groupID string) ([]Member, error)
 	// GroupsOf returns, for each of memberIDs, the ids of the groups it is a direct

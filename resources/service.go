@@ -125,6 +125,12 @@ func (s *Service) complete(ctx context.Context, r *Resource, opt GetOptions) err
 	return s.completeAll(ctx, []*Resource{r}, opt)
 }
 
+// Complete loads the computed attributes (members, groups) of a resource returned by a
+// write, as opt asks.
+func (s *Service) Complete(ctx context.Context, r *Resource, opt GetOptions) error {
+	return s.complete(ctx, r, opt)
+}
+
 // completeAll loads the computed attributes of several resources of one tenant: the
 // members of Groups, and the groups of Users (with one lookup of memberships and one of
 // group names for all of them).

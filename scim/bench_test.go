@@ -34,9 +34,13 @@ func BenchmarkQueries(b *testing.B) {
 	for _, n := range benchSizes(b) {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
 			var commands atomic.Int64
-			store := storagetest.OpenStoreWith(b, storage.Options{Monitor: &event.CommandMonitor{
-				Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
-			}})
+			store := storagetest.OpenStoreWith(b, storage.Options{
+				Monitor: &event.CommandMonitor{
+					Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
+				},
+				// A scan of 100,000 users on the embedded engine outlasts the default.
+				Timeout: 10 * time.Minute,
+			})
 			srv := scimtest.New(b, scimtest.Options{Store: store})
 			groupID := seed(b, store, n)
 			c := srv.Client()

@@ -31,7 +31,7 @@ type capabilities struct {
 	patch, bulk, filter, sort, etag, changePassword bool
 }
 
-var served = capabilities{etag: true, changePassword: true, filter: true, sort: true}
+var served = capabilities{etag: true, changePassword: true, filter: true, sort: true, patch: true}
 
 func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 	base := s.baseURL(r)

@@ -28,16 +28,24 @@ func parseFilter(rt *schemas.ResourceType, raw string) (resources.Filter, error)
 type filterResolver struct {
 	rt      *schemas.ResourceType
 	lenient bool
+	// valueFilters are the attr[filter] parts that parse took out (see
+	// extractValueFilters), referred to by placeholder comparisons.
+	valueFilters []extractedFilter
 }
 
 func (fr filterResolver) parse(raw string) (resources.Filter, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, invalidFilter("the filter is empty")
 	}
-	expr, err := filter.ParseFilterNumber([]byte(rewriteValuePathFilters(raw)))
+	outer, inner, err := extractValueFilters(raw)
+	if err != nil {
+		return nil, err
+	}
+	expr, err := filter.ParseFilterNumber([]byte(outer))
 	if err != nil {
 		return nil, syntaxError(raw, err)
 	}
+	fr.valueFilters = inner
 	return fr.expression(expr)
 }
 
@@ -60,59 +68,89 @@ func syntaxError(raw string, err error) error {
 	return invalidFilter("the filter %q is not valid SCIM filter syntax%s; the form is attribute operator value, e.g. userName eq \"bjensen\", with string values in double quotes and operators eq ne co sw ew gt ge lt le pr, combined with and, or, not and parentheses", raw, where)
 }
 
-// rewriteValuePathFilters turns attr[filter].sub op value, which Entra ID sends
-// (emails[type eq "work"].value eq "x") but the RFC 7644 filter grammar lacks, into the
-// equivalent attr[(filter) and sub op value].
-func rewriteValuePathFilters(s string) string {
-	for {
-		open, close := -1, -1
-		depth, inString := 0, false
-		for i := 0; i < len(s); i++ {
-			switch c := s[i]; {
-			case inString && c == '\\':
-				i++
-			case c == '"':
-				inString = !inString
-			case inString:
-			case c == '[':
-				if depth == 0 {
-					open = i
-				}
-				depth++
-			case c == ']':
-				depth--
-				if depth == 0 && i+1 < len(s) && s[i+1] == '.' {
-					close = i
-				}
-			}
-			if close >= 0 {
-				break
-			}
-		}
-		if close < 0 {
-			return s
-		}
-		m := valuePathTail.FindStringSubmatch(s[close+1:])
-		if m == nil {
-			return s
-		}
-		comparison := m[1] + " pr" // groups: 1 sub-attribute, 2 "pr", 3 operator, 4 value
-		if m[2] == "" {
-			comparison = m[1] + " " + m[3] + " " + m[4]
-		}
-		// Without parentheses (the grammar has none inside [...]) an "or" in the inner
-		// filter would bind wrongly; Entra ID sends none, so such a filter is left as it
-		// is and fails to parse rather than answer wrongly.
-		inner := s[open+1 : close]
-		if strings.Contains(strings.ToLower(inner), " or ") {
-			return s
-		}
-		s = s[:open] + "[" + inner + " and " + comparison + "]" + s[close+1+len(m[0]):]
-	}
+// valueFilterPrefix names the placeholders that stand for value filters while the rest
+// of a filter is parsed; no SCIM attribute has such a name.
+const valueFilterPrefix = "scimhqValueFilter"
+
+// extractedFilter is one attr[filter] taken out of a filter: the attribute path and
+// the parsed inner filter.
+type extractedFilter struct {
+	attr  string
+	inner filter.Expression
 }
 
-// valuePathTail matches ".sub op value" after a value path: the sub-attribute, the
-// operator and the value (a quoted string or a bare token), which pr does not have.
+// extractValueFilters replaces each attr[filter] (and Entra ID's attr[filter].sub op
+// value) in a filter by a placeholder comparison, and parses the inner filters with the
+// full filter grammar. The library's own value-path rule accepts neither parentheses
+// nor "and not (...)" inside the brackets, which RFC 7644's grammar allows.
+func extractValueFilters(raw string) (string, []extractedFilter, error) {
+	var out strings.Builder
+	var found []extractedFilter
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case inString && c == '\\' && i+1 < len(raw):
+			out.WriteByte(c)
+			i++
+			out.WriteByte(raw[i])
+			continue
+		case c == '"':
+			inString = !inString
+		case !inString && c == '[':
+			end := closingBracket(raw, i)
+			if end < 0 {
+				return "", nil, invalidFilter("the filter %q is not valid SCIM filter syntax: a \"[\" has no matching \"]\"", raw)
+			}
+			// The attribute path is the name just before the bracket.
+			prefix := out.String()
+			start := strings.LastIndexAny(prefix, " (") + 1
+			attr := prefix[start:]
+			body := raw[i+1 : end]
+			rest := raw[end+1:]
+			// attr[filter].sub op value: the comparison joins the inner filter.
+			if m := valuePathTail.FindStringSubmatch(rest); m != nil {
+				comparison := m[1] + " pr"
+				if m[2] == "" {
+					comparison = m[1] + " " + m[3] + " " + m[4]
+				}
+				body = "(" + body + ") and " + comparison
+				end += len(m[0])
+			}
+			inner, err := filter.ParseFilterNumber([]byte(body))
+			if err != nil {
+				return "", nil, syntaxError(raw, err)
+			}
+			out.Reset()
+			out.WriteString(prefix[:start])
+			fmt.Fprintf(&out, "%s%d pr", valueFilterPrefix, len(found))
+			found = append(found, extractedFilter{attr: attr, inner: inner})
+			i = end
+			continue
+		}
+		out.WriteByte(c)
+	}
+	return out.String(), found, nil
+}
+
+// closingBracket returns the index of the "]" that closes the "[" at open, or -1.
+func closingBracket(s string, open int) int {
+	inString := false
+	for i := open + 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case !inString && c == ']':
+			return i
+		}
+	}
+	return -1
+}
+
+// valuePathTail matches ".sub op value" after a value filter: 1 the sub-attribute,
+// 2 "pr", or 3 the operator and 4 the value (a quoted string or a bare token).
 var valuePathTail = regexp.MustCompile(`^\.([A-Za-z][\w$-]*)\s+(?i:(pr)|(eq|ne|co|sw|ew|gt|ge|lt|le)\s+("(?:[^"\\]|\\.)*"|[^\s()\]]+))`)
 
 func (fr filterResolver) expression(e filter.Expression) (resources.Filter, error) {
@@ -137,6 +175,11 @@ func (fr filterResolver) expression(e filter.Expression) (resources.Filter, erro
 		}
 		return resources.Not{Filter: inner}, nil
 	case *filter.AttributeExpression:
+		if n, ok := strings.CutPrefix(x.AttributePath.AttributeName, valueFilterPrefix); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(fr.valueFilters) {
+				return fr.valueFilter(fr.valueFilters[i])
+			}
+		}
 		p, ok, err := fr.path(x.AttributePath)
 		if err != nil {
 			return nil, err
@@ -163,21 +206,28 @@ func (fr filterResolver) expression(e filter.Expression) (resources.Filter, erro
 			return resources.Nothing{}, nil
 		}
 		return f, nil
-	case *filter.ValuePath:
-		p, ok, err := fr.path(x.AttributePath)
-		if err != nil || !ok {
-			return resources.Nothing{}, err
-		}
-		if p.Sub != nil || p.Attr.Type != schemas.Complex {
-			return nil, invalidFilter("%q in %s[...] must be a complex attribute", p, p)
-		}
-		inner, err := elementResolver{attr: p.Attr}.expression(x.ValueFilter)
-		if err != nil {
-			return nil, err
-		}
-		return resources.ValueFilter{Path: p, Filter: inner}, nil
 	}
 	return nil, invalidFilter("unsupported filter expression %v", e)
+}
+
+// valueFilter resolves one attr[filter] taken out by extractValueFilters.
+func (fr filterResolver) valueFilter(vf extractedFilter) (resources.Filter, error) {
+	ap, err := filter.ParseAttrPath([]byte(vf.attr))
+	if err != nil || vf.attr == "" {
+		return nil, invalidFilter("%q before \"[\" is not an attribute name", vf.attr)
+	}
+	p, ok, err := fr.path(ap)
+	if err != nil || !ok {
+		return resources.Nothing{}, err
+	}
+	if p.Sub != nil || p.Attr.Type != schemas.Complex {
+		return nil, invalidFilter("%q in %s[...] must be a complex attribute", p, p)
+	}
+	inner, err := elementResolver{attr: p.Attr}.expression(vf.inner)
+	if err != nil {
+		return nil, err
+	}
+	return resources.ValueFilter{Path: p, Filter: inner}, nil
 }
 
 // path resolves an attribute path. ok is false (with no error) for an attribute the

@@ -63,6 +63,7 @@ func (s *Server) Handler() http.Handler {
 		handle(rt.Endpoint+"/.search", h.search, http.MethodPost)
 		handle(rt.Endpoint+"/{id}", h.get, http.MethodGet)
 		handle(rt.Endpoint+"/{id}", h.replace, http.MethodPut)
+		handle(rt.Endpoint+"/{id}", h.patch, http.MethodPatch)
 		handle(rt.Endpoint+"/{id}", h.delete, http.MethodDelete)
 	}
 	handle("/.search", s.rootSearch, http.MethodPost)

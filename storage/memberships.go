@@ -124,6 +124,26 @@ func (s *Store) RemoveMembers(ctx context.Context, tenant, groupID string, membe
 	return nil
 }
 
+// MembersAmong returns those of ids that are members of the group, by looking up their
+// memberships' keys.
+func (s *Store) MembersAmong(ctx context.Context, tenant, groupID string, ids []string) ([]string, error) {
+	mkeys := make([]string, len(ids))
+	for i, id := range ids {
+		mkeys[i] = membershipKey(tenant, groupID, id)
+	}
+	docs, err := s.findByKeys(ctx, s.memberships, mkeys, bson.D{{Key: "value", Value: 1}})
+	if err != nil {
+		return nil, dbError("reading members", err)
+	}
+	out := make([]string, 0, len(docs))
+	for _, d := range docs {
+		if v, ok := d["value"].(string); ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
 // Members returns a group's members ordered by id.
 func (s *Store) Members(ctx context.Context, tenant, groupID string) ([]resources.Member, error) {
 	cur, err := s.memberships.Find(ctx, memberRange(tenant, groupID), options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))

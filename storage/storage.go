@@ -75,6 +75,8 @@ type Options struct {
 	Database string
 	// Monitor, when set, observes every command the driver sends (benchmarks count them).
 	Monitor *event.CommandMonitor
+	// Timeout bounds each database operation; 0 means 30 seconds.
+	Timeout time.Duration
 }
 
 // Open connects to the MongoDB deployment at uri and makes sure the collections'
@@ -91,7 +93,11 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 	if name == "" {
 		name = DefaultDatabase
 	}
-	copts := options.Client().ApplyURI(uri).SetTimeout(30 * time.Second)
+	timeout := opt.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	copts := options.Client().ApplyURI(uri).SetTimeout(timeout)
 	if opt.Monitor != nil {
 		copts.SetMonitor(opt.Monitor)
 	}
