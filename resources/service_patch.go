@@ -262,4 +262,3 @@ func deepCopy(v any) any {
 	}
 	return v
 }
-
