@@ -232,10 +232,15 @@ func (p *patcher) set(op string, path *PatchPath, raw any) error {
 	return nil
 }
 
-// coerce turns Entra ID's bare manager id into the complex value it stands for.
+// coerce adapts two common shapes: Entra ID's bare manager id stands for the complex
+// value {"value": id}, and one object given for a multi-valued attribute is a list of
+// one.
 func (p *patcher) coerce(a *schemas.Attribute, raw any) any {
 	if s, ok := raw.(string); ok && a.Type == schemas.Complex && !a.MultiValued && a.Sub("value") != nil {
 		return map[string]any{"value": s}
+	}
+	if m, ok := raw.(map[string]any); ok && a.MultiValued {
+		return []any{m}
 	}
 	return raw
 }

@@ -138,3 +138,57 @@ func seed(b testing.TB, store *storage.Store, n int) string {
 	b.Logf("seeded %d users and a group of all of them in %v", n, time.Since(start).Round(time.Millisecond))
 	return group.ID
 }
+
+// BenchmarkPatch measures the PATCHes identity providers send most: a deactivation
+// (Okta's path-less replace) and one member added to and removed from a group, on
+// groups of 10 and 100,000 members (the group holds every seeded user), in Entra ID's
+// form (excludedAttributes=members, so no response carries the member list):
+//
+//	go test ./scim -run '^$' -bench Patch -benchtime 5x -timeout 60m
+func BenchmarkPatch(b *testing.B) {
+	b.Logf("engine: %s", storagetest.Engine())
+	sizes := []int{10, 100_000}
+	if os.Getenv("SCIMHQ_BENCH_USERS") != "" {
+		sizes = benchSizes(b)
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			var commands atomic.Int64
+			store := storagetest.OpenStoreWith(b, storage.Options{
+				Monitor: &event.CommandMonitor{
+					Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
+				},
+				Timeout: 10 * time.Minute,
+			})
+			srv := scimtest.New(b, scimtest.Options{Store: store})
+			groupID := seed(b, store, n)
+			c := srv.Client()
+			newcomer := idOf(b, c.CreateUser("newcomer@example.com", nil))
+			patch := func(ops ...map[string]any) map[string]any {
+				return map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops}
+			}
+			deactivate := patch(map[string]any{"op": "replace", "value": map[string]any{"active": false}})
+			reactivate := patch(map[string]any{"op": "replace", "value": map[string]any{"active": true}})
+			add := patch(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": newcomer}}})
+			remove := patch(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": newcomer}}})
+			for _, step := range []struct {
+				name string
+				path string
+				a, b map[string]any
+			}{
+				{"deactivate_user", "/Users/u-0000001", deactivate, reactivate},
+				{"add_remove_member", "/Groups/" + groupID + "?excludedAttributes=members", add, remove},
+			} {
+				b.Run(step.name, func(b *testing.B) {
+					commands.Store(0)
+					for b.Loop() {
+						c.Must(http.StatusOK, http.MethodPatch, step.path, step.a)
+						c.Must(http.StatusOK, http.MethodPatch, step.path, step.b)
+					}
+					b.ReportMetric(float64(commands.Load())/float64(2*b.N), "cmds/patch")
+					b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(2*b.N)/1000, "ms/patch")
+				})
+			}
+		})
+	}
+}
