@@ -213,8 +213,9 @@ func (p *patcher) set(op string, path *PatchPath, raw any) error {
 			}
 		}
 		c[t.Attr.Name] = list
-	case t.Attr.Type == schemas.Complex && !t.Attr.MultiValued && op == "add":
-		// add on a complex value merges its sub-attributes (RFC 7644 §3.5.2.1).
+	case t.Attr.Type == schemas.Complex && !t.Attr.MultiValued:
+		// add and replace on a complex value merge its sub-attributes: those not given
+		// are left unchanged (RFC 7644 §3.5.2.1, §3.5.2.3).
 		merged, _ := c[t.Attr.Name].(Attributes)
 		if merged == nil {
 			merged = Attributes{}
@@ -289,12 +290,14 @@ func (p *patcher) setFiltered(op string, path *PatchPath, raw any) error {
 	c := p.container(path, true)
 	list, _ := c[t.Attr.Name].([]any)
 	matched := false
+	var changed []any
 	for i, item := range list {
 		m, ok := item.(Attributes)
 		if !ok || !path.Filter.Match(m, p.id, p.meta) {
 			continue
 		}
 		matched = true
+		changed = append(changed, m)
 		if path.Sub != nil {
 			val, err := p.v.value(path.Sub, raw, path.Text)
 			if err != nil {
@@ -318,6 +321,7 @@ func (p *patcher) setFiltered(op string, path *PatchPath, raw any) error {
 			}
 		} else {
 			list[i] = elem
+			changed[len(changed)-1] = elem
 		}
 	}
 	if !matched {
@@ -336,9 +340,10 @@ func (p *patcher) setFiltered(op string, path *PatchPath, raw any) error {
 		}
 		elem[path.Sub.Name] = val
 		list = append(list, elem)
+		changed = append(changed, elem)
 	}
 	c[t.Attr.Name] = list
-	keepOnePrimary(list, nil)
+	keepOnePrimary(list, changed)
 	return nil
 }
 

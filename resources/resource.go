@@ -141,8 +141,8 @@ type Store interface {
 	// GroupsOf returns, for each of memberIDs, the ids of the groups it is a direct
 	// member of.
 	GroupsOf(ctx context.Context, tenant string, memberIDs []string) (map[string][]string, error)
-	// GroupDisplays returns the display names of the groups with the given ids.
-	GroupDisplays(ctx context.Context, tenant string, ids []string) (map[string]string, error)
+	// GroupsByID returns the tenant's groups with the given ids (without members).
+	GroupsByID(ctx context.Context, tenant string, ids []string) (map[string]*Resource, error)
 
 	TokenStore
 }

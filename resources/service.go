@@ -12,11 +12,15 @@ import (
 	"github.com/scimhq/scimhq/schemas"
 )
 
-// Policy is what a tenant decides about how strictly its requests are checked.
+// Policy is what a tenant's configuration decides.
 type Policy struct {
 	// Strict rejects attributes no schema defines (400 invalidSyntax) instead of
 	// ignoring and logging them.
 	Strict bool
+	// Products are the products the tenant subscribes to, from its catalog.
+	Products []Product
+	// UniqueEmails makes e-mail addresses unique within the tenant.
+	UniqueEmails bool
 }
 
 // Service applies SCIM semantics to resources: validation, identifiers, metadata,
@@ -39,6 +43,9 @@ type Precondition struct {
 // keeps losing to concurrent writers.
 const maxReplaceAttempts = 8
 
+// PolicyOf returns a tenant's policy (its products among them).
+func (s *Service) PolicyOf(tenant string) Policy { return s.policy(tenant) }
+
 func (s *Service) policy(tenant string) Policy {
 	if s.Policy == nil {
 		return Policy{}
@@ -56,8 +63,12 @@ func (s *Service) now() time.Time {
 }
 
 func (s *Service) parse(ctx context.Context, tenant string, rt *schemas.ResourceType, body map[string]any) (*input, error) {
-	in, err := parseResource(rt, body, s.policy(tenant).Strict)
+	policy := s.policy(tenant)
+	in, err := parseResource(rt, body, policy.Strict)
 	if err != nil {
+		return nil, err
+	}
+	if err := applyHQ(tenant, rt, in.attrs, policy.Products); err != nil {
 		return nil, err
 	}
 	if len(in.ignored) > 0 {
@@ -107,7 +118,7 @@ func (s *Service) Create(ctx context.Context, tenant string, rt *schemas.Resourc
 type GetOptions struct {
 	// WithoutMembers skips a Group's members, which may be many.
 	WithoutMembers bool
-	// WithoutGroups skips looking up the names of a User's groups.
+	// WithoutGroups skips looking up a User's groups, and so its computed access.
 	WithoutGroups bool
 }
 
@@ -163,21 +174,35 @@ func (s *Service) completeAll(ctx context.Context, rs []*Resource, opt GetOption
 	for _, ids := range of {
 		groupIDs = append(groupIDs, ids...)
 	}
-	names := map[string]string{}
+	groups := map[string]*Resource{}
 	if len(groupIDs) > 0 {
-		if names, err = s.Store.GroupDisplays(ctx, tenant, groupIDs); err != nil {
+		if groups, err = s.Store.GroupsByID(ctx, tenant, groupIDs); err != nil {
 			return err
 		}
 	}
+	products := subscription(s.policy(tenant).Products)
 	for _, r := range rs {
 		if r.Type != schemas.UserResourceType || opt.WithoutGroups {
 			continue
 		}
 		r.Groups = []GroupRef{}
-		for _, g := range of[r.ID] {
-			if name, ok := names[g]; ok { // a group deleted meanwhile is left out
-				r.Groups = append(r.Groups, GroupRef{Value: g, Display: name})
+		grants := map[string]Attributes{}
+		for _, gid := range of[r.ID] {
+			g, ok := groups[gid]
+			if !ok { // a group deleted meanwhile is left out
+				continue
 			}
+			name, _ := g.Attributes["displayName"].(string)
+			r.Groups = append(r.Groups, GroupRef{Value: gid, Display: name})
+			grants[gid], _ = g.Attributes[schemas.HQGroupURN].(Attributes)
+		}
+		if access := computeAccess(r, grants, products); len(access) > 0 {
+			ext, _ := r.Attributes[schemas.HQUserURN].(Attributes)
+			if ext == nil {
+				ext = Attributes{}
+				r.Attributes[schemas.HQUserURN] = ext
+			}
+			ext["access"] = access
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package resources
 
 import (
 	"context"
+	"reflect"
 	"strings"
 
 	"go.uber.org/zap"
@@ -25,14 +26,19 @@ type memberOp struct {
 // stored with a compare-and-swap on the version (retried against concurrent writers
 // unless the client sent If-Match). Member changes are single-membership writes.
 func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, ops []PatchOp, pre Precondition) (*Resource, error) {
+	cur, err := s.Store.Get(ctx, tenant, rt, id) // a missing resource is 404 before anything else
+	if err != nil {
+		return nil, err
+	}
 	attrOps, memberOps, err := s.splitMemberOps(ctx, tenant, rt, id, ops)
 	if err != nil {
 		return nil, err
 	}
-	var cur *Resource
 	for attempt := 1; ; attempt++ {
-		if cur, err = s.Store.Get(ctx, tenant, rt, id); err != nil {
-			return nil, err
+		if attempt > 1 {
+			if cur, err = s.Store.Get(ctx, tenant, rt, id); err != nil {
+				return nil, err
+			}
 		}
 		if err := checkIfMatch(pre, cur.Meta); err != nil {
 			return nil, err
@@ -44,6 +50,9 @@ func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.Resource
 		if err != nil {
 			return nil, err
 		}
+		if reflect.DeepEqual(next.Attributes, cur.Attributes) && next.PasswordHash == cur.PasswordHash {
+			break // nothing changes, so neither does the version
+		}
 		err = s.Store.Replace(ctx, next, cur.Meta.Version)
 		if KindOf(err) == KindPreconditionFailed && pre.IfMatch == "" && attempt < maxReplaceAttempts {
 			continue // a concurrent writer won; apply the operations to its result
@@ -54,7 +63,7 @@ func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.Resource
 		cur = next
 		break
 	}
-	if len(memberOps) > 0 {
+	if changesMembers(memberOps) {
 		if err := s.applyMemberOps(ctx, tenant, id, memberOps); err != nil {
 			return nil, err
 		}
@@ -82,6 +91,9 @@ func (s *Service) patched(ctx context.Context, cur *Resource, ops []PatchOp) (*R
 	if err := checkRequired(cur.Type.Schema.Attributes, p.attrs, ""); err != nil {
 		return nil, err
 	}
+	if err := applyHQ(cur.Tenant, cur.Type, p.attrs, s.policy(cur.Tenant).Products); err != nil {
+		return nil, err
+	}
 	if err := keepImmutable(cur.Type, cur.Attributes, p.attrs); err != nil {
 		return nil, err
 	}
@@ -104,6 +116,7 @@ func (s *Service) splitMemberOps(ctx context.Context, tenant string, rt *schemas
 	}
 	var attrOps []PatchOp
 	var memberOps []memberOp
+	state := &memberState{added: map[string]bool{}, removed: map[string]bool{}}
 	for _, op := range ops {
 		if op.Path == nil {
 			// A path-less map may carry members among other attributes (Okta).
@@ -111,7 +124,7 @@ func (s *Service) splitMemberOps(ctx context.Context, tenant string, rt *schemas
 			rest := map[string]any{}
 			for k, v := range m {
 				if strings.EqualFold(k, "members") {
-					mo, err := s.memberOp(ctx, tenant, groupID, op.Op, nil, v)
+					mo, err := s.memberOp(ctx, tenant, groupID, op.Op, nil, v, state)
 					if err != nil {
 						return nil, nil, err
 					}
@@ -126,7 +139,7 @@ func (s *Service) splitMemberOps(ctx context.Context, tenant string, rt *schemas
 			continue
 		}
 		if op.Path.Target.Schema == "" && op.Path.Target.Attr.Name == "members" {
-			mo, err := s.memberOp(ctx, tenant, groupID, op.Op, op.Path, op.Value)
+			mo, err := s.memberOp(ctx, tenant, groupID, op.Op, op.Path, op.Value, state)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -147,14 +160,42 @@ func restOr(m, rest map[string]any, orig any) any {
 	return rest
 }
 
-// memberOp resolves one operation on members.
-func (s *Service) memberOp(ctx context.Context, tenant, groupID, op string, path *PatchPath, raw any) (memberOp, error) {
+// memberState follows the membership through the operations of one request, so that
+// a later operation sees what earlier ones did (add a member, then remove it).
+type memberState struct {
+	added, removed map[string]bool
+	all            bool // every member stored before the request was removed
+}
+
+func (st *memberState) record(mo memberOp) {
+	if mo.removeAll || mo.replace {
+		st.all, st.added, st.removed = true, map[string]bool{}, map[string]bool{}
+	}
+	for _, m := range mo.add {
+		st.added[m.Value], st.removed[m.Value] = true, false
+	}
+	for _, id := range mo.remove {
+		st.added[id], st.removed[id] = false, true
+	}
+}
+
+// memberOp resolves one operation on members, given what the request's earlier
+// operations did.
+func (s *Service) memberOp(ctx context.Context, tenant, groupID, op string, path *PatchPath, raw any, st *memberState) (memberOp, error) {
+	mo, err := s.resolveMemberOp(ctx, tenant, groupID, op, path, raw, st)
+	if err == nil {
+		st.record(mo)
+	}
+	return mo, err
+}
+
+func (s *Service) resolveMemberOp(ctx context.Context, tenant, groupID, op string, path *PatchPath, raw any, st *memberState) (memberOp, error) {
 	v := &validator{rt: schemas.GroupResourceType}
 	switch {
 	case path != nil && (path.Sub != nil || path.Target.Sub != nil):
 		return memberOp{}, patchError(KindMutability, path, "members' sub-attributes cannot be changed; remove the member and add it again")
 	case op == "remove" && path != nil && path.Filter != nil:
-		ids, err := s.matchingMembers(ctx, tenant, groupID, path.Filter)
+		ids, err := s.matchingMembers(ctx, tenant, groupID, path.Filter, st)
 		if err != nil {
 			return memberOp{}, err
 		}
@@ -171,11 +212,12 @@ func (s *Service) memberOp(ctx context.Context, tenant, groupID, op string, path
 		if err != nil {
 			return memberOp{}, err
 		}
-		ids := make([]string, len(members))
-		for i, m := range members {
-			ids[i] = m.Value
+		f := Filter(Nothing{})
+		for _, m := range members {
+			f = Or{Left: f, Right: valueIs(m.Value)}
 		}
-		return memberOp{remove: ids}, nil
+		ids, err := s.matchingMembers(ctx, tenant, groupID, f, st)
+		return memberOp{remove: ids}, err
 	case path != nil && path.Filter != nil:
 		return memberOp{}, patchError(KindInvalidPath, path, "members[...] can only be removed; to change members, add or replace them")
 	}
@@ -186,26 +228,74 @@ func (s *Service) memberOp(ctx context.Context, tenant, groupID, op string, path
 	if members, err = s.resolveMembers(ctx, tenant, groupID, members); err != nil {
 		return memberOp{}, err
 	}
-	return memberOp{add: members, replace: op == "replace"}, nil
+	if op == "replace" {
+		return memberOp{add: members, replace: true}, nil
+	}
+	// Adding a member that is one already changes nothing (RFC 7644 §3.5.2.1).
+	f := Filter(Nothing{})
+	for _, m := range members {
+		f = Or{Left: f, Right: valueIs(m.Value)}
+	}
+	present, err := s.matchingMembers(ctx, tenant, groupID, f, st)
+	if err != nil {
+		return memberOp{}, err
+	}
+	isPresent := map[string]bool{}
+	for _, id := range present {
+		isPresent[id] = true
+	}
+	var add []Member
+	for _, m := range members {
+		if !isPresent[m.Value] {
+			add = append(add, m)
+		}
+	}
+	return memberOp{add: add}, nil
+}
+
+// valueIs is the filter value eq "id" on a member.
+func valueIs(id string) Filter {
+	return Compare{Path: Path{Attr: schemas.Group.Attribute("members").Sub("value")}, Op: OpEq, Value: id}
 }
 
 // matchingMembers returns the ids of the members a filter selects. Filters on value
 // alone (value eq "id", or several joined by or), which is what identity providers
 // send, are answered by looking up those memberships, without reading the member list.
-func (s *Service) matchingMembers(ctx context.Context, tenant, groupID string, f Filter) ([]string, error) {
+func (s *Service) matchingMembers(ctx context.Context, tenant, groupID string, f Filter, st *memberState) ([]string, error) {
+	var stored []string
 	if ids, ok := valueEqualities(f); ok {
-		return s.Store.MembersAmong(ctx, tenant, groupID, ids)
-	}
-	members, err := s.Store.Members(ctx, tenant, groupID)
-	if err != nil {
-		return nil, err
+		found, err := s.Store.MembersAmong(ctx, tenant, groupID, ids)
+		if err != nil {
+			return nil, err
+		}
+		// Members added earlier in this request count too.
+		for _, id := range ids {
+			if st.added[id] {
+				found = append(found, id)
+			}
+		}
+		stored = found
+	} else {
+		members, err := s.Store.Members(ctx, tenant, groupID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
+			elem := Attributes{"value": m.Value, "type": m.Type, "display": m.Display}
+			if f.Match(elem, "", Meta{}) {
+				stored = append(stored, m.Value)
+			}
+		}
 	}
 	var ids []string
-	for _, m := range members {
-		elem := Attributes{"value": m.Value, "type": m.Type, "display": m.Display}
-		if f.Match(elem, "", Meta{}) {
-			ids = append(ids, m.Value)
+	seen := map[string]bool{}
+	for _, id := range stored {
+		// Leave out what earlier operations of the request removed.
+		if seen[id] || st.removed[id] || (st.all && !st.added[id]) {
+			continue
 		}
+		seen[id] = true
+		ids = append(ids, id)
 	}
 	return ids, nil
 }
@@ -213,6 +303,8 @@ func (s *Service) matchingMembers(ctx context.Context, tenant, groupID string, f
 // valueEqualities returns the ids of a filter made only of value eq "id" joined by or.
 func valueEqualities(f Filter) ([]string, bool) {
 	switch x := f.(type) {
+	case Nothing:
+		return nil, true
 	case Compare:
 		id, ok := x.Value.(string)
 		return []string{id}, ok && x.Op == OpEq && x.Path.Attr != nil && x.Path.Attr.Name == "value"
@@ -222,6 +314,15 @@ func valueEqualities(f Filter) ([]string, bool) {
 		return append(l, r...), ok1 && ok2
 	}
 	return nil, false
+}
+
+func changesMembers(ops []memberOp) bool {
+	for _, op := range ops {
+		if op.replace || op.removeAll || len(op.add) > 0 || len(op.remove) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) applyMemberOps(ctx context.Context, tenant, groupID string, ops []memberOp) error {

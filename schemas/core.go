@@ -130,9 +130,10 @@ var EnterpriseUser = &Schema{
 var (
 	UserResourceType = &ResourceType{
 		ID: "User", Endpoint: "/Users", Description: "User Account", Schema: User,
-		Extensions: []SchemaExtension{{Schema: EnterpriseUser}},
+		Extensions: []SchemaExtension{{Schema: EnterpriseUser}, {Schema: HQUser}},
 	}
 	GroupResourceType = &ResourceType{
 		ID: "Group", Endpoint: "/Groups", Description: "Group", Schema: Group,
+		Extensions: []SchemaExtension{{Schema: HQGroup}},
 	}
 )

@@ -6,16 +6,20 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/scimhq/scimhq/resources"
 	"github.com/scimhq/scimhq/schemas"
 )
 
-// resourceTypes are the resource types this server serves, in the order listed.
+// resourceTypes are the stored resource types, which searches cover.
 var resourceTypes = []*schemas.ResourceType{schemas.UserResourceType, schemas.GroupResourceType}
+
+// discoveryTypes are all resource types /ResourceTypes lists, the read-only Product too.
+var discoveryTypes = []*schemas.ResourceType{schemas.UserResourceType, schemas.GroupResourceType, schemas.ProductResourceType}
 
 // allSchemas are the schemas /Schemas lists: every resource type's schema and extensions.
 func allSchemas() []*schemas.Schema {
 	var out []*schemas.Schema
-	for _, rt := range resourceTypes {
+	for _, rt := range discoveryTypes {
 		out = append(out, rt.Schema)
 		for _, e := range rt.Extensions {
 			out = append(out, e.Schema)
@@ -70,13 +74,48 @@ func (s *Server) resourceTypeObject(r *http.Request, rt *schemas.ResourceType) m
 
 func (s *Server) schemaObject(r *http.Request, sc *schemas.Schema) map[string]any {
 	m := sc.Representation()
+	if sc == schemas.HQUser || sc == schemas.HQGroup {
+		tenantCatalog(m, s.Service.PolicyOf(tenantOf(r.Context())).Products)
+	}
 	m["meta"] = map[string]any{"resourceType": "Schema", "location": s.baseURL(r) + "/Schemas/" + sc.ID}
 	return m
 }
 
+// tenantCatalog writes a tenant's products and their roles into an HQ schema's
+// representation as the canonical values of products.value and products.role, so that
+// tools (and identity providers' attribute mapping) see what this tenant allows.
+func tenantCatalog(schema map[string]any, products []resources.Product) {
+	ids, roles := []string{}, []string{}
+	seen := map[string]bool{}
+	for _, p := range products {
+		ids = append(ids, p.ID)
+		for _, role := range p.Roles {
+			if !seen[role] {
+				seen[role] = true
+				roles = append(roles, role)
+			}
+		}
+	}
+	attrs, _ := schema["attributes"].([]map[string]any)
+	for _, a := range attrs {
+		if a["name"] != "products" {
+			continue
+		}
+		subs, _ := a["subAttributes"].([]map[string]any)
+		for _, sub := range subs {
+			switch sub["name"] {
+			case "value":
+				sub["canonicalValues"] = ids
+			case "role":
+				sub["canonicalValues"] = roles
+			}
+		}
+	}
+}
+
 func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request) {
-	items := make([]any, 0, len(resourceTypes))
-	for _, rt := range resourceTypes {
+	items := make([]any, 0, len(discoveryTypes))
+	for _, rt := range discoveryTypes {
 		items = append(items, s.resourceTypeObject(r, rt))
 	}
 	writeJSON(w, http.StatusOK, listResponse(len(items), 1, items))
@@ -84,7 +123,7 @@ func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) resourceType(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	for _, rt := range resourceTypes {
+	for _, rt := range discoveryTypes {
 		if strings.EqualFold(rt.ID, id) {
 			writeJSON(w, http.StatusOK, s.resourceTypeObject(r, rt))
 			return
@@ -110,4 +149,39 @@ func (s *Server) schema(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeErrorStatus(w, http.StatusNotFound, "", "there is no schema "+id)
+}
+
+// products answers GET /Products: the tenant's catalog, read-only.
+func (s *Server) products(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.Query()) > 0 {
+		writeErrorStatus(w, http.StatusBadRequest, "invalidValue", "/Products lists the whole catalog; it takes no query parameters")
+		return
+	}
+	items := []any{}
+	for _, p := range s.Service.PolicyOf(tenantOf(r.Context())).Products {
+		items = append(items, s.productObject(r, p))
+	}
+	writeJSON(w, http.StatusOK, listResponse(len(items), 1, items))
+}
+
+// product answers GET /Products/{id}.
+func (s *Server) product(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	for _, p := range s.Service.PolicyOf(tenantOf(r.Context())).Products {
+		if p.ID == id {
+			writeJSON(w, http.StatusOK, s.productObject(r, p))
+			return
+		}
+	}
+	writeErrorStatus(w, http.StatusNotFound, "", "this tenant has no product "+id)
+}
+
+func (s *Server) productObject(r *http.Request, p resources.Product) object {
+	o := object{}
+	o.add("schemas", []string{schemas.ProductURN})
+	o.add("id", p.ID)
+	o.add("displayName", p.DisplayName)
+	o.add("roles", p.Roles)
+	o.add("meta", map[string]any{"resourceType": schemas.ProductResourceType.ID, "location": s.baseURL(r) + "/Products/" + p.ID})
+	return o
 }

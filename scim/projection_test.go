@@ -63,7 +63,7 @@ func TestProjectionOnUsers(t *testing.T) {
 	full := okJSON(t, f.c, alice)
 	all := keysOf(full)
 	wantKeys(t, "alice by default", full, "schemas", "id", "externalId", "userName", "name", "title", "active",
-		"emails", "groups", enterpriseURN, "meta")
+		"emails", "groups", enterpriseURN, hqUserURN, "meta")
 	core := []any{userURN}
 	cases := map[string]projCase{
 		"attributes=userName": {[]string{"attributes", "userName"},
@@ -161,7 +161,7 @@ func TestProjectionOnWrites(t *testing.T) {
 
 	body["title"] = "Boss"
 	put := c.Must(http.StatusOK, http.MethodPut, urlWith("/Users/"+id, "excludedAttributes", "emails,name.givenName"), body).JSON(t)
-	wantKeys(t, "PUT ?excludedAttributes", put, "id", "schemas", "userName", "name", "title", "groups", "meta")
+	wantKeys(t, "PUT ?excludedAttributes", put, "id", "schemas", "userName", "name", "title", "groups", hqUserURN, "meta")
 	if !reflect.DeepEqual(put["name"], map[string]any{"familyName": "Lee"}) {
 		t.Fatalf("PUT: name = %v", put["name"])
 	}

@@ -134,9 +134,9 @@ func TestEndpointSpelling(t *testing.T) {
 		{"/serviceproviderconfig", spc},
 		{"/ServiceProviderConfig/", spc},
 		{"/serviceConfiguration", spc},
-		{"/resourcetypes/", listOf(2)},
+		{"/resourcetypes/", listOf(3)},
 		{"/resourcetypes/user", withID("User")},
-		{"/schemas", listOf(3)},
+		{"/schemas", listOf(6)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) { tc.check(t, getJSON(t, c, tc.path)) })
@@ -351,10 +351,10 @@ func TestResourceTypes(t *testing.T) {
 	for _, r := range arr(list, "Resources") {
 		byID[idOf(t, r.(map[string]any))] = r.(map[string]any)
 	}
-	if list["totalResults"] != float64(2) || len(byID) != 2 {
-		t.Fatalf("want User and Group: %v", list)
+	if list["totalResults"] != float64(3) || len(byID) != 3 {
+		t.Fatalf("want User, Group and Product: %v", list)
 	}
-	want := map[string][2]string{"User": {"/Users", userURN}, "Group": {"/Groups", groupURN}}
+	want := map[string][2]string{"User": {"/Users", userURN}, "Group": {"/Groups", groupURN}, "Product": {"/Products", productURN}}
 	for id, w := range want {
 		for _, rt := range []map[string]any{byID[id], getJSON(t, c, "/ResourceTypes/"+id)} {
 			if rt["id"] != id || rt["name"] != id || rt["endpoint"] != w[0] || rt["schema"] != w[1] {
@@ -363,8 +363,9 @@ func TestResourceTypes(t *testing.T) {
 		}
 	}
 	exts := arr(byID["User"], "schemaExtensions")
-	if len(exts) != 1 || exts[0].(map[string]any)["schema"] != enterpriseURN || exts[0].(map[string]any)["required"] != false {
-		t.Fatalf("User schemaExtensions = %v, want the optional enterprise extension", exts)
+	if len(exts) != 2 || exts[0].(map[string]any)["schema"] != enterpriseURN || exts[0].(map[string]any)["required"] != false ||
+		exts[1].(map[string]any)["schema"] != hqUserURN {
+		t.Fatalf("User schemaExtensions = %v, want the optional enterprise and HQ extensions", exts)
 	}
 	scimtest.ExpectError(t, c.Do(http.MethodGet, "/ResourceTypes/Robot", nil), http.StatusNotFound, "", "Robot")
 }
@@ -377,10 +378,11 @@ func TestSchemas(t *testing.T) {
 	for _, s := range arr(list, "Resources") {
 		listed[idOf(t, s.(map[string]any))] = true
 	}
-	if list["totalResults"] != float64(3) || len(listed) != 3 {
-		t.Fatalf("want 3 schemas: %v", list)
+	all := []string{userURN, groupURN, enterpriseURN, hqUserURN, hqGroupURN, productURN}
+	if list["totalResults"] != float64(len(all)) || len(listed) != len(all) {
+		t.Fatalf("want %d schemas: %v", len(all), list)
 	}
-	for _, urn := range []string{userURN, groupURN, enterpriseURN} {
+	for _, urn := range all {
 		if !listed[urn] {
 			t.Fatalf("%s not listed", urn)
 		}

@@ -68,6 +68,8 @@ func (s *Server) Handler() http.Handler {
 	}
 	handle("/.search", s.rootSearch, http.MethodPost)
 	handle("/ServiceProviderConfig", s.serviceProviderConfig, http.MethodGet)
+	handle("/Products", s.products, http.MethodGet)
+	handle("/Products/{id}", s.product, http.MethodGet)
 	handle("/ResourceTypes", s.resourceTypes, http.MethodGet)
 	handle("/ResourceTypes/{id}", s.resourceType, http.MethodGet)
 	handle("/Schemas", s.schemaList, http.MethodGet)
@@ -96,6 +98,7 @@ var endpoints = map[string]string{
 	"bulk":                  "Bulk",
 	".search":               ".search",
 	"me":                    "Me",
+	"products":              "Products",
 }
 
 // canonicalPath rewrites /SCIM/v2/users/ to /scim/v2/Users before routing: endpoint

@@ -14,6 +14,9 @@ const (
 	userURN       = "urn:ietf:params:scim:schemas:core:2.0:User"
 	groupURN      = "urn:ietf:params:scim:schemas:core:2.0:Group"
 	enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	hqUserURN     = "urn:ietf:params:scim:schemas:extension:scimhq:2.0:User"
+	hqGroupURN    = "urn:ietf:params:scim:schemas:extension:scimhq:2.0:Group"
+	productURN    = "urn:ietf:params:scim:schemas:scimhq:2.0:Product"
 )
 
 func TestUserLifecycle(t *testing.T) {

@@ -92,8 +92,9 @@ func TestAcceptedRepresentations(t *testing.T) {
 			"schemas":  []string{userURN, "urn:ietf:params:scim:schemas:extension:microsoft:2.0:Group", "urn:example:nothing"},
 			"userName": "ext@example.com",
 		}, func(t *testing.T, u map[string]any) {
-			if s := arr(u, "schemas"); len(s) != 1 || s[0] != userURN {
-				t.Fatalf("schemas = %v, want only the core URN", s)
+			// Every user has the HQ extension (its hqRole defaults to basic).
+			if s := arr(u, "schemas"); len(s) != 2 || s[0] != userURN || s[1] != hqUserURN {
+				t.Fatalf("schemas = %v, want only the core and the HQ URN", s)
 			}
 		}},
 		{"active True", userWith("true@example.com", map[string]any{"active": "True"}), wantAttr("active", true)},
@@ -122,8 +123,8 @@ func TestAcceptedRepresentations(t *testing.T) {
 			if ext["department"] != "R&D" || obj(ext, "manager")["value"] != manager {
 				t.Fatalf("enterprise extension = %v", u[enterpriseURN])
 			}
-			if s := arr(u, "schemas"); len(s) != 2 || s[1] != enterpriseURN {
-				t.Fatalf("schemas = %v, want the core and the enterprise URN", s)
+			if s := arr(u, "schemas"); len(s) != 3 || s[1] != enterpriseURN || s[2] != hqUserURN {
+				t.Fatalf("schemas = %v, want the core, the enterprise and the HQ URN", s)
 			}
 		}},
 		{"null values are absent", userWith("null@example.com", map[string]any{

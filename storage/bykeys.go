@@ -42,7 +42,11 @@ func (s *Store) findByKeys(ctx context.Context, coll *mongo.Collection, keys []s
 	if s.perKey(keys) {
 		for _, k := range keys {
 			var doc bson.M
-			err := coll.FindOne(ctx, byKey(k), options.FindOne().SetProjection(proj)).Decode(&doc)
+			opt := options.FindOne()
+			if proj != nil {
+				opt.SetProjection(proj)
+			}
+			err := coll.FindOne(ctx, byKey(k), opt).Decode(&doc)
 			if err == mongo.ErrNoDocuments {
 				continue
 			}
@@ -54,7 +58,11 @@ func (s *Store) findByKeys(ctx context.Context, coll *mongo.Collection, keys []s
 		return out, nil
 	}
 	err := eachChunk(keys, func(part []string) error {
-		cur, err := coll.Find(ctx, inKeys(part), options.Find().SetProjection(proj))
+		opt := options.Find()
+		if proj != nil {
+			opt.SetProjection(proj)
+		}
+		cur, err := coll.Find(ctx, inKeys(part), opt)
 		if err != nil {
 			return err
 		}

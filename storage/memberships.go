@@ -189,16 +189,16 @@ func (s *Store) GroupsOf(ctx context.Context, tenant string, memberIDs []string)
 	return out, nil
 }
 
-// GroupDisplays returns the display names of the tenant's groups with the given ids.
-func (s *Store) GroupDisplays(ctx context.Context, tenant string, ids []string) (map[string]string, error) {
-	docs, err := s.findByKeys(ctx, s.groups, keys(tenant, ids), bson.D{{Key: "displayName", Value: 1}})
+// GroupsByID returns the tenant's groups with the given ids.
+func (s *Store) GroupsByID(ctx context.Context, tenant string, ids []string) (map[string]*resources.Resource, error) {
+	docs, err := s.findByKeys(ctx, s.groups, keys(tenant, ids), nil)
 	if err != nil {
 		return nil, dbError("reading groups", err)
 	}
-	out := make(map[string]string, len(docs))
+	out := make(map[string]*resources.Resource, len(docs))
 	for _, d := range docs {
-		k, _ := d["_id"].(string)
-		out[idOf(k)] = displayOf(d)
+		g := decode(schemas.GroupResourceType, d)
+		out[g.ID] = g
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	_ "embed"
 	"flag"
 	"fmt"
 	"os"
@@ -25,15 +26,32 @@ type Config struct {
 	MaxBodyBytes int64  `yaml:"maxBodyBytes"`
 	LogFormat    string `yaml:"logFormat"`
 
-	// Tenants holds per-tenant policy; a tenant not listed gets the defaults.
+	// Products is the product catalog.
+	Products []resources.Product `yaml:"products"`
+	// Tenants holds per-tenant policy; a tenant not listed gets the defaults and no
+	// products.
 	Tenants map[string]TenantConfig `yaml:"tenants"`
+
+	// exampleCatalog is set when no configuration named any products and the
+	// example's catalog is in use.
+	exampleCatalog bool
 }
 
 // TenantConfig is one tenant's policy in the config file.
 type TenantConfig struct {
+	// Products are the ids of the catalog products the tenant subscribes to.
+	Products []string `yaml:"products"`
 	// Strict rejects attributes no schema defines instead of ignoring them.
 	Strict bool `yaml:"strict"`
+	// UniqueEmails makes e-mail addresses unique within the tenant.
+	UniqueEmails bool `yaml:"uniqueEmails"`
 }
+
+// exampleConfig is the example configuration, whose catalog and tenants apply when no
+// configuration defines products.
+//
+//go:embed scimhq.example.yaml
+var exampleConfig []byte
 
 // setting binds one configuration value to its flag, environment variable and file key.
 type setting struct {
@@ -85,11 +103,16 @@ func parseConfig(fs *flag.FlagSet, args []string, names ...string) (*Config, err
 		if err != nil {
 			return nil, fmt.Errorf("reading the config file: %w", err)
 		}
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		if err := dec.Decode(c); err != nil {
+		if err := decodeYAML(data, c); err != nil {
 			return nil, fmt.Errorf("config file %s: %w", *configPath, err)
 		}
+	}
+	if len(c.Products) == 0 && len(c.Tenants) == 0 {
+		var example Config
+		if err := decodeYAML(exampleConfig, &example); err != nil {
+			return nil, fmt.Errorf("the built-in example configuration: %w", err)
+		}
+		c.Products, c.Tenants, c.exampleCatalog = example.Products, example.Tenants, true
 	}
 	fileMaxBody := c.MaxBodyBytes
 	explicit := map[string]bool{}
@@ -114,17 +137,55 @@ func parseConfig(fs *flag.FlagSet, args []string, names ...string) (*Config, err
 			}
 		}
 	}
-	for name := range c.Tenants {
-		if err := resources.ValidateTenantName(name); err != nil {
-			return nil, fmt.Errorf("config file: %w", err)
-		}
+	if err := c.validateCatalog(); err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
 	}
 	return c, nil
 }
 
+func decodeYAML(data []byte, c *Config) error {
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	return dec.Decode(c)
+}
+
+// validateCatalog checks the products and that tenants subscribe only to them.
+func (c *Config) validateCatalog() error {
+	if err := resources.ValidateCatalog(c.Products); err != nil {
+		return err
+	}
+	for name, t := range c.Tenants {
+		if err := resources.ValidateTenantName(name); err != nil {
+			return err
+		}
+		for _, id := range t.Products {
+			if _, ok := c.product(id); !ok {
+				return fmt.Errorf("tenant %q subscribes to product %q, which the catalog does not define", name, id)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Config) product(id string) (resources.Product, bool) {
+	for _, p := range c.Products {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return resources.Product{}, false
+}
+
 // policy returns the per-tenant policy function of the configuration.
 func (c *Config) policy() func(string) resources.Policy {
-	return func(tenant string) resources.Policy {
-		return resources.Policy{Strict: c.Tenants[tenant].Strict}
+	policies := map[string]resources.Policy{}
+	for name, t := range c.Tenants {
+		p := resources.Policy{Strict: t.Strict, UniqueEmails: t.UniqueEmails}
+		for _, id := range t.Products {
+			prod, _ := c.product(id)
+			p.Products = append(p.Products, prod)
+		}
+		policies[name] = p
 	}
+	return func(tenant string) resources.Policy { return policies[tenant] }
 }

@@ -34,6 +34,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer func() { _ = logger.Sync() }()
 
+	if cfg.exampleCatalog {
+		logger.Info("no configuration defines products: using the example catalog and tenants (see cmd/scimhq/scimhq.example.yaml)")
+	}
 	store, closeStore, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err

@@ -290,9 +290,9 @@ func testMemberships(t *testing.T, s resources.Store) {
 	if got := groupsOf(t, s, users, "t1", "u2"); got != "[g1 g2]" {
 		t.Fatalf("groups of u2: %s", got)
 	}
-	names, err := s.GroupDisplays(ctx, "t1", []string{"g1", "g2", "gone"})
-	if err != nil || fmt.Sprint(names) != "map[g1:Eng g2:Ops]" {
-		t.Fatalf("group displays: %v %v", names, err)
+	found, err := s.GroupsByID(ctx, "t1", []string{"g1", "g2", "gone"})
+	if err != nil || len(found) != 2 || found["g1"].Attributes["displayName"] != "Eng" || found["g2"].Attributes["displayName"] != "Ops" {
+		t.Fatalf("groups by id: %v %v", found, err)
 	}
 	if got := groupsOf(t, s, groups, "t1", "g2"); got != "[g1]" {
 		t.Fatalf("groups of the nested group g2: %s", got)
