@@ -144,5 +144,10 @@ type Store interface {
 	// GroupsByID returns the tenant's groups with the given ids (without members).
 	GroupsByID(ctx context.Context, tenant string, ids []string) (map[string]*Resource, error)
 
+	// ClaimEmails claims addresses for a user, failing with KindUniqueness when another
+	// user of the tenant holds one; ReleaseEmails gives claims up.
+	ClaimEmails(ctx context.Context, tenant, userID string, emails []string) error
+	ReleaseEmails(ctx context.Context, tenant, userID string, emails []string) error
+
 	TokenStore
 }

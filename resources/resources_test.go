@@ -78,3 +78,24 @@ func TestETagMatches(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckUser(t *testing.T) {
+	for _, tc := range []struct {
+		attrs Attributes
+		ok    bool
+	}{
+		{Attributes{"timezone": "Europe/London", "locale": "en-US", "preferredLanguage": "en-US, en;q=0.9"}, true},
+		{Attributes{"timezone": "America/Argentina/Buenos_Aires", "locale": "fr_CA", "preferredLanguage": "de"}, true},
+		{Attributes{"timezone": "Mars/Olympus_Mons"}, false},
+		{Attributes{"timezone": "Local"}, false},
+		{Attributes{"timezone": "GMT+2 please"}, false},
+		{Attributes{"locale": "english please"}, false},
+		{Attributes{"locale": "en-US,fr"}, false},
+		{Attributes{"preferredLanguage": "!!"}, false},
+	} {
+		err := checkUser(schemas.UserResourceType, tc.attrs)
+		if (err == nil) != tc.ok || (err != nil && KindOf(err) != KindInvalidValue) {
+			t.Errorf("checkUser(%v) = %v, want ok=%v (else invalidValue)", tc.attrs, err, tc.ok)
+		}
+	}
+}

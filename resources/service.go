@@ -71,6 +71,9 @@ func (s *Service) parse(ctx context.Context, tenant string, rt *schemas.Resource
 	if err := applyHQ(tenant, rt, in.attrs, policy.Products); err != nil {
 		return nil, err
 	}
+	if err := checkUser(rt, in.attrs); err != nil {
+		return nil, err
+	}
 	if len(in.ignored) > 0 {
 		Logger(ctx).Info("ignored attributes no schema defines",
 			zap.String("resourceType", rt.ID), zap.Strings("attributes", in.ignored))
@@ -98,7 +101,7 @@ func (s *Service) Create(ctx context.Context, tenant string, rt *schemas.Resourc
 			return nil, err
 		}
 	}
-	if err := s.Store.Create(ctx, r); err != nil {
+	if err := s.emailClaims(ctx, tenant, r.ID, nil, r.Attributes, func() error { return s.Store.Create(ctx, r) }); err != nil {
 		return nil, err
 	}
 	if rt == schemas.GroupResourceType {
@@ -258,7 +261,9 @@ func (s *Service) Replace(ctx context.Context, tenant string, rt *schemas.Resour
 		if err := keepImmutable(rt, cur.Attributes, next.Attributes); err != nil {
 			return nil, err
 		}
-		err = s.Store.Replace(ctx, next, cur.Meta.Version)
+		err = s.emailClaims(ctx, tenant, id, cur.Attributes, next.Attributes, func() error {
+			return s.Store.Replace(ctx, next, cur.Meta.Version)
+		})
 		if KindOf(err) == KindPreconditionFailed && pre.IfMatch == "" && attempt < maxReplaceAttempts {
 			continue // a concurrent writer won; apply this replace on top of its result
 		}
@@ -277,7 +282,8 @@ func (s *Service) Replace(ctx context.Context, tenant string, rt *schemas.Resour
 // Delete removes a resource and every membership it takes part in.
 func (s *Service) Delete(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, pre Precondition) error {
 	var expect int64
-	if pre.IfMatch != "" {
+	var before Attributes
+	if pre.IfMatch != "" || s.policy(tenant).UniqueEmails {
 		cur, err := s.Store.Get(ctx, tenant, rt, id)
 		if err != nil {
 			return err
@@ -285,9 +291,11 @@ func (s *Service) Delete(ctx context.Context, tenant string, rt *schemas.Resourc
 		if err := checkIfMatch(pre, cur.Meta); err != nil {
 			return err
 		}
-		expect = cur.Meta.Version
+		expect, before = cur.Meta.Version, cur.Attributes
 	}
-	return s.Store.Delete(ctx, tenant, rt, id, expect)
+	return s.emailClaims(ctx, tenant, id, before, nil, func() error {
+		return s.Store.Delete(ctx, tenant, rt, id, expect)
+	})
 }
 
 // resolveMembers checks that every member exists in the tenant, fills in its type and

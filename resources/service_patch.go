@@ -53,7 +53,9 @@ func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.Resource
 		if reflect.DeepEqual(next.Attributes, cur.Attributes) && next.PasswordHash == cur.PasswordHash {
 			break // nothing changes, so neither does the version
 		}
-		err = s.Store.Replace(ctx, next, cur.Meta.Version)
+		err = s.emailClaims(ctx, tenant, id, cur.Attributes, next.Attributes, func() error {
+			return s.Store.Replace(ctx, next, cur.Meta.Version)
+		})
 		if KindOf(err) == KindPreconditionFailed && pre.IfMatch == "" && attempt < maxReplaceAttempts {
 			continue // a concurrent writer won; apply the operations to its result
 		}
@@ -92,6 +94,9 @@ func (s *Service) patched(ctx context.Context, cur *Resource, ops []PatchOp) (*R
 		return nil, err
 	}
 	if err := applyHQ(cur.Tenant, cur.Type, p.attrs, s.policy(cur.Tenant).Products); err != nil {
+		return nil, err
+	}
+	if err := checkUser(cur.Type, p.attrs); err != nil {
 		return nil, err
 	}
 	if err := keepImmutable(cur.Type, cur.Attributes, p.attrs); err != nil {

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) resources.Store) {
 		{"Memberships", testMemberships},
 		{"ReplaceKeepsMemberships", testReplaceKeepsMemberships},
 		{"Tokens", testTokens},
+		{"EmailClaims", testEmailClaims},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -394,4 +395,41 @@ func testTokens(t *testing.T, s resources.Store) {
 	}
 	_, err = s.TokenByHash(ctx, tok.Hash)
 	wantKind(t, err, resources.KindNotFound, "revoked token")
+}
+
+// testEmailClaims: an address is held by one user; claims can be released, and a claim
+// whose owner no longer has the address is taken over.
+func testEmailClaims(t *testing.T, s resources.Store) {
+	mustCreate(t, s, newUser("t1", "u1", "one"))
+	if err := s.ClaimEmails(ctx, "t1", "u1", []string{"a@x.test", "b@x.test"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClaimEmails(ctx, "t1", "u1", []string{"a@x.test"}); err != nil {
+		t.Fatalf("claiming one's own address again: %v", err)
+	}
+	// u1 does not list a@x.test, so its claim is stale and u2 may take it over...
+	if err := s.ClaimEmails(ctx, "t1", "u2", []string{"a@x.test"}); err != nil {
+		t.Fatalf("taking over a stale claim: %v", err)
+	}
+	// ...but not one its owner really holds.
+	holder := newUser("t1", "u3", "three")
+	holder.Attributes["emails"] = []any{resources.Attributes{"value": "C@x.test"}}
+	mustCreate(t, s, holder)
+	if err := s.ClaimEmails(ctx, "t1", "u3", []string{"c@x.test"}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.ClaimEmails(ctx, "t1", "u4", []string{"d@x.test", "C@X.test"})
+	wantKind(t, err, resources.KindUniqueness, "claiming a held address")
+	if err := s.ClaimEmails(ctx, "t1", "u5", []string{"d@x.test"}); err != nil {
+		t.Fatalf("a failed claim kept an address it had claimed first: %v", err)
+	}
+	if err := s.ClaimEmails(ctx, "t2", "u9", []string{"c@x.test"}); err != nil {
+		t.Fatalf("claims leak across tenants: %v", err)
+	}
+	if err := s.ReleaseEmails(ctx, "t1", "u3", []string{"c@x.test"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClaimEmails(ctx, "t1", "u4", []string{"c@x.test"}); err != nil {
+		t.Fatalf("claiming a released address: %v", err)
+	}
 }
