@@ -97,6 +97,12 @@ type Page struct {
 	NextCursor, PreviousCursor string
 }
 
+// Deleted is a deleted user that can still be restored.
+type Deleted struct {
+	User      *Resource
+	DeletedAt time.Time
+}
+
 // MemberTarget is what the store knows of a resource that may become a group member.
 type MemberTarget struct {
 	ID      string
@@ -143,6 +149,13 @@ type Store interface {
 	GroupsOf(ctx context.Context, tenant string, memberIDs []string) (map[string][]string, error)
 	// GroupsByID returns the tenant's groups with the given ids (without members).
 	GroupsByID(ctx context.Context, tenant string, ids []string) (map[string]*Resource, error)
+
+	// ListDeleted returns the tenant's deleted users that can be restored.
+	ListDeleted(ctx context.Context, tenant string) ([]Deleted, error)
+	// Restore brings a deleted user back with its memberships in groups that still exist.
+	Restore(ctx context.Context, tenant, id string, at time.Time) (*Resource, error)
+	// PurgeDeleted removes for good the users deleted before the given time.
+	PurgeDeleted(ctx context.Context, before time.Time) (int, error)
 
 	// ClaimEmails claims addresses for a user, failing with KindUniqueness when another
 	// user of the tenant holds one; ReleaseEmails gives claims up.

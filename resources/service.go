@@ -2,6 +2,7 @@ package resources
 
 import (
 	"context"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -39,9 +40,23 @@ type Precondition struct {
 	IfMatch string // the If-Match header, empty when absent
 }
 
-// maxReplaceAttempts bounds the compare-and-swap loop of an unconditional replace that
-// keeps losing to concurrent writers.
-const maxReplaceAttempts = 8
+// maxReplaceAttempts bounds the compare-and-swap loop of a write without If-Match that
+// keeps losing to concurrent writers. Each lost round lets one writer through, so the
+// bound must exceed any realistic number of simultaneous writers to one resource; the
+// request's context bounds the time.
+const maxReplaceAttempts = 100
+
+// backoff waits before another attempt of a lost compare-and-swap: a random pause that
+// grows with the attempt, so that the writers that lost do not collide again in step.
+func backoff(ctx context.Context, attempt int) error {
+	pause := time.Duration(rand.Int64N(int64(min(attempt, 20))*int64(time.Millisecond) + 1))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(pause):
+		return nil
+	}
+}
 
 // PolicyOf returns a tenant's policy (its products among them).
 func (s *Service) PolicyOf(tenant string) Policy { return s.policy(tenant) }
@@ -265,7 +280,11 @@ func (s *Service) Replace(ctx context.Context, tenant string, rt *schemas.Resour
 			return s.Store.Replace(ctx, next, cur.Meta.Version)
 		})
 		if KindOf(err) == KindPreconditionFailed && pre.IfMatch == "" && attempt < maxReplaceAttempts {
-			continue // a concurrent writer won; apply this replace on top of its result
+			// A concurrent writer won; apply this replace on top of its result.
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, Internal("replacing the "+rt.ID, err)
+			}
+			continue
 		}
 		if err != nil {
 			return nil, err

@@ -57,7 +57,11 @@ func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.Resource
 			return s.Store.Replace(ctx, next, cur.Meta.Version)
 		})
 		if KindOf(err) == KindPreconditionFailed && pre.IfMatch == "" && attempt < maxReplaceAttempts {
-			continue // a concurrent writer won; apply the operations to its result
+			// A concurrent writer won; apply the operations to its result.
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, Internal("patching the "+rt.ID, err)
+			}
+			continue
 		}
 		if err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -18,6 +19,10 @@ import (
 // index on the users would do on MongoDB, but FerretDB has no partial indexes).
 
 func claimKey(tenant, email string) string { return tenant + "/" + strings.ToLower(email) }
+
+// claimGrace is how long a new claim is never taken as stale: its owner's write (which
+// follows the claim) may not have happened yet. It exceeds any database timeout.
+const claimGrace = 2 * time.Minute
 
 // ClaimEmails claims the addresses for the user, or fails with KindUniqueness naming the
 // first address another user holds (claiming none of them then).
@@ -36,14 +41,17 @@ func (s *Store) ClaimEmails(ctx context.Context, tenant, userID string, emails [
 
 func (s *Store) claim(ctx context.Context, tenant, userID, email string) error {
 	k := claimKey(tenant, email)
-	_, err := s.emailClaims.InsertOne(ctx, bson.D{{Key: "_id", Value: k}, {Key: "user", Value: userID}})
+	_, err := s.emailClaims.InsertOne(ctx, bson.D{{Key: "_id", Value: k}, {Key: "user", Value: userID}, {Key: "at", Value: time.Now().UTC()}})
 	if err == nil {
 		return nil
 	}
 	if !isDuplicateKey(err) {
 		return dbError("claiming an e-mail address", err)
 	}
-	var claim struct{ User string }
+	var claim struct {
+		User string
+		At   time.Time
+	}
 	if err := s.emailClaims.FindOne(ctx, byKey(k)).Decode(&claim); err != nil {
 		if errors.Is(err, mongo.ErrNoDocuments) { // released meanwhile: try again
 			return s.claim(ctx, tenant, userID, email)
@@ -53,16 +61,20 @@ func (s *Store) claim(ctx context.Context, tenant, userID, email string) error {
 	if claim.User == userID {
 		return nil
 	}
-	// A claim whose owner no longer has the address (its write failed after the claim,
-	// say) is stale: take it over, if nobody else did meanwhile.
+	taken := resources.Errorf(resources.KindUniqueness, "the e-mail address %q is already used by another user (this tenant requires unique e-mail addresses)", email)
+	if time.Since(claim.At) < claimGrace {
+		return taken
+	}
+	// An old claim whose owner does not have the address (its write failed after the
+	// claim, say) is stale: take it over, if nobody else did meanwhile.
 	if held, err := s.holds(ctx, tenant, claim.User, email); err != nil || held {
 		if err != nil {
 			return err
 		}
-		return resources.Errorf(resources.KindUniqueness, "the e-mail address %q is already used by another user (this tenant requires unique e-mail addresses)", email)
+		return taken
 	}
 	res, err := s.emailClaims.ReplaceOne(ctx, bson.D{{Key: "_id", Value: k}, {Key: "user", Value: claim.User}},
-		bson.D{{Key: "_id", Value: k}, {Key: "user", Value: userID}})
+		bson.D{{Key: "_id", Value: k}, {Key: "user", Value: userID}, {Key: "at", Value: time.Now().UTC()}})
 	if err != nil {
 		return dbError("claiming an e-mail address", err)
 	}

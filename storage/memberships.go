@@ -203,29 +203,30 @@ func (s *Store) GroupsByID(ctx context.Context, tenant string, ids []string) (ma
 	return out, nil
 }
 
-// leaveGroups removes a deleted resource's memberships and touches the groups it left.
-func (s *Store) leaveGroups(ctx context.Context, tenant, memberID string, at time.Time) error {
+// leaveGroups removes a deleted resource's memberships, touches the groups it left, and
+// returns their ids.
+func (s *Store) leaveGroups(ctx context.Context, tenant, memberID string, at time.Time) ([]string, error) {
 	of, err := s.GroupsOf(ctx, tenant, []string{memberID})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	groupIDs := of[memberID]
 	if len(groupIDs) == 0 {
-		return nil
+		return nil, nil
 	}
 	mkeys := make([]string, len(groupIDs))
 	for i, g := range groupIDs {
 		mkeys[i] = membershipKey(tenant, g, memberID)
 	}
 	if err := s.deleteByKeys(ctx, s.memberships, mkeys); err != nil {
-		return dbError("removing memberships", err)
+		return nil, dbError("removing memberships", err)
 	}
 	for _, g := range groupIDs {
 		if _, err := s.Touch(ctx, tenant, schemas.GroupResourceType, g, at); err != nil && resources.KindOf(err) != resources.KindNotFound {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return groupIDs, nil
 }
 
 // dropAllMembers removes every membership of a deleted group.

@@ -155,8 +155,15 @@ func (s *Store) Delete(ctx context.Context, tenant string, rt *schemas.ResourceT
 	}
 	// Without transactions the memberships go after the resource: a failure here
 	// leaves memberships of a deleted resource, which reads skip and a retry removes.
-	if err := s.leaveGroups(ctx, tenant, id, time.Now().UTC()); err != nil {
+	now := time.Now().UTC()
+	left, err := s.leaveGroups(ctx, tenant, id, now)
+	if err != nil {
 		return err
+	}
+	if rt == schemas.UserResourceType {
+		if err := s.entomb(ctx, tenant, doc, left, now); err != nil {
+			return err
+		}
 	}
 	if rt == schemas.GroupResourceType {
 		return s.dropAllMembers(ctx, tenant, id)

@@ -18,6 +18,7 @@
 //	               adding a member is one insert.
 //	tokens         bearer tokens by the SHA-256 hash of their secret.
 //	emailclaims    e-mail addresses claimed by users, in tenants that want them unique.
+//	tombstones     deleted users, restorable until purged.
 //
 // Keys carry the tenant, so a resource is always read and written by its _id alone: the
 // primary key on MongoDB, and the one filter the embedded FerretDB (SQLite) answers
@@ -56,7 +57,7 @@ type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
 
-	users, groups, memberships, tokens, emailClaims *mongo.Collection
+	users, groups, memberships, tokens, emailClaims, tombstones *mongo.Collection
 
 	// idOnly is set on engines that answer only a bare {_id: value} filter without a
 	// collection scan (FerretDB's SQLite backend). Queries then prefer several _id
@@ -111,7 +112,7 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 		client: client, db: db,
 		users: db.Collection("users"), groups: db.Collection("groups"),
 		memberships: db.Collection("memberships"), tokens: db.Collection("tokens"),
-		emailClaims: db.Collection("emailclaims"),
+		emailClaims: db.Collection("emailclaims"), tombstones: db.Collection("tombstones"),
 	}
 	var info bson.M
 	if err := db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -25,6 +26,8 @@ type Config struct {
 	BaseURL      string `yaml:"baseURL"`
 	MaxBodyBytes int64  `yaml:"maxBodyBytes"`
 	LogFormat    string `yaml:"logFormat"`
+	// DeletedRetention is how long deleted users can be restored; 0 means 30 days.
+	DeletedRetention time.Duration `yaml:"deletedRetention"`
 
 	// Products is the product catalog.
 	Products []resources.Product `yaml:"products"`

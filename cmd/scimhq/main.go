@@ -22,6 +22,9 @@ Usage:
   scimhq token create --tenant NAME [--name]  issue a bearer token (printed once)
   scimhq token list [--tenant NAME]           list tokens (never their secrets)
   scimhq token revoke --tenant NAME --id ID   revoke a token
+  scimhq users deleted --tenant NAME          list deleted users that can be restored
+  scimhq users restore --tenant NAME --id ID  restore a deleted user and its group memberships
+  scimhq users purge [--older-than 720h]      remove deleted users for good
 
 Run "scimhq COMMAND -h" for a command's flags. Every flag can also be set in the
 environment (SCIMHQ_ADDR, SCIMHQ_MONGODB_URI, ...) or in a YAML file (--config).
@@ -68,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "token":
 		return tokenCommand(ctx, args[1:], stdout, stderr)
+	case "users":
+		return usersCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -256,3 +256,41 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatalf("a misspelled config key was accepted: %v", err)
 	}
 }
+
+func TestUsersRestoreAndPurge(t *testing.T) {
+	dir := t.TempDir()
+	const token = "users-cmd-token-123"
+	srv := startServe(t, "--data-dir", dir, "--token", token)
+	_, body := srv.do(t, http.MethodPost, "/Users", token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"back@example.com","title":"Boss"}`)
+	id := idPattern.FindStringSubmatch(body)[1]
+	_, gbody := srv.do(t, http.MethodPost, "/Groups", token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Team","members":[{"value":"`+id+`"}]}`)
+	if status, _ := srv.do(t, http.MethodDelete, "/Users/"+id, token, ""); status != http.StatusNoContent {
+		t.Fatalf("delete: %d", status)
+	}
+	if status, _ := srv.do(t, http.MethodGet, "/Users/"+id, token, ""); status != http.StatusNotFound {
+		t.Fatalf("deleted user still there: %d", status)
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	list, _, err := runCommand(t, "users", "deleted", "--tenant", "default", "--data-dir", dir)
+	if err != nil || !strings.Contains(list, id) || !strings.Contains(list, "back@example.com") {
+		t.Fatalf("users deleted: %q %v", list, err)
+	}
+	if out, _, err := runCommand(t, "users", "restore", "--tenant", "default", "--id", id, "--data-dir", dir); err != nil || !strings.Contains(out, id) {
+		t.Fatalf("users restore: %q %v", out, err)
+	}
+	srv = startServe(t, "--data-dir", dir, "--token", token)
+	status, body := srv.do(t, http.MethodGet, "/Users/"+id, token, "")
+	gid := idPattern.FindStringSubmatch(gbody)[1]
+	if status != http.StatusOK || !strings.Contains(body, "Boss") || !strings.Contains(body, gid) {
+		t.Fatalf("restored user: %d %s (want its title and its group %s)", status, body, gid)
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCommand(t, "users", "purge", "--older-than", "0s", "--data-dir", dir); err != nil || !strings.Contains(out, "purged 0") {
+		t.Fatalf("purge with nothing deleted: %q %v", out, err)
+	}
+}

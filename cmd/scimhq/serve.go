@@ -47,8 +47,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	service := &resources.Service{Store: store, Policy: cfg.policy()}
+	go purgePeriodically(ctx, service, cfg.DeletedRetention, logger)
 	srv := &scim.Server{
-		Service:      &resources.Service{Store: store, Policy: cfg.policy()},
+		Service:      service,
 		Ready:        store.Ping,
 		BaseURL:      cfg.BaseURL,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -167,4 +169,28 @@ func bootstrapToken(ctx context.Context, store *storage.Store, secret string, st
 	logger.Info("created the first bearer token for tenant default; it is printed once on standard output", zap.String("token_id", t.ID))
 	fmt.Fprintf(stdout, "\nNo token existed, so scimhq created one for tenant %q. It is shown only this once:\n\n    %s\n\nUse it as: Authorization: Bearer %s\n\n", defaultTenant, secret, secret)
 	return nil
+}
+
+// purgePeriodically removes deleted users past their retention, at start and hourly,
+// until ctx ends. Every replica may run it: purging is idempotent.
+func purgePeriodically(ctx context.Context, s *resources.Service, retention time.Duration, logger *zap.Logger) {
+	if retention <= 0 {
+		retention = resources.DefaultRetention
+	}
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := s.Purge(ctx, retention); err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("purging deleted users failed", zap.Error(err))
+			}
+		} else if n > 0 {
+			logger.Info("purged deleted users past their retention", zap.Int("count", n), zap.Duration("retention", retention))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) resources.Store) {
 		{"ReplaceKeepsMemberships", testReplaceKeepsMemberships},
 		{"Tokens", testTokens},
 		{"EmailClaims", testEmailClaims},
+		{"DeleteRestorePurge", testDeleteRestorePurge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -407,11 +408,10 @@ func testEmailClaims(t *testing.T, s resources.Store) {
 	if err := s.ClaimEmails(ctx, "t1", "u1", []string{"a@x.test"}); err != nil {
 		t.Fatalf("claiming one's own address again: %v", err)
 	}
-	// u1 does not list a@x.test, so its claim is stale and u2 may take it over...
-	if err := s.ClaimEmails(ctx, "t1", "u2", []string{"a@x.test"}); err != nil {
-		t.Fatalf("taking over a stale claim: %v", err)
-	}
-	// ...but not one its owner really holds.
+	// A fresh claim holds even before its owner's write lands (u1 does not list the
+	// address yet): taking it over would let two users have it.
+	wantKind(t, s.ClaimEmails(ctx, "t1", "u2", []string{"a@x.test"}), resources.KindUniqueness, "claiming a fresh claim")
+	// A claim its owner really holds is never taken over.
 	holder := newUser("t1", "u3", "three")
 	holder.Attributes["emails"] = []any{resources.Attributes{"value": "C@x.test"}}
 	mustCreate(t, s, holder)
@@ -432,4 +432,64 @@ func testEmailClaims(t *testing.T, s resources.Store) {
 	if err := s.ClaimEmails(ctx, "t1", "u4", []string{"c@x.test"}); err != nil {
 		t.Fatalf("claiming a released address: %v", err)
 	}
+}
+
+// testDeleteRestorePurge: a deleted user is gone but restorable with its memberships
+// until purged; its userName is free at once.
+func testDeleteRestorePurge(t *testing.T, s resources.Store) {
+	u := newUser("t1", "u1", "gone@example.com")
+	u.Attributes["title"] = "Engineer"
+	mustCreate(t, s, u)
+	mustCreate(t, s, newGroup("t1", "g1", "Eng"))
+	mustCreate(t, s, newGroup("t1", "g2", "Ops"))
+	for _, g := range []string{"g1", "g2"} {
+		if err := s.AddMembers(ctx, "t1", g, []resources.Member{{Value: "u1", Type: "User"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delete(ctx, "t1", users, "u1", 0); err != nil {
+		t.Fatal(err)
+	}
+	deleted, err := s.ListDeleted(ctx, "t1")
+	if err != nil || len(deleted) != 1 || deleted[0].User.ID != "u1" || deleted[0].DeletedAt.IsZero() {
+		t.Fatalf("deleted users: %+v %v", deleted, err)
+	}
+	if other, _ := s.ListDeleted(ctx, "t2"); len(other) != 0 {
+		t.Fatalf("another tenant sees the deleted user: %+v", other)
+	}
+	// The userName is free at once; while it is taken, the user cannot come back.
+	mustCreate(t, s, newUser("t1", "u2", "GONE@example.com"))
+	_, err = s.Restore(ctx, "t1", "u1", at(50))
+	wantKind(t, err, resources.KindUniqueness, "restoring onto a taken userName")
+	if err := s.Delete(ctx, "t1", users, "u2", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "t1", groups, "g2", 0); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Restore(ctx, "t1", "u1", at(60))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Attributes["title"] != "Engineer" || r.Meta.Version != 2 {
+		t.Fatalf("restored user: %+v", r)
+	}
+	if got := groupsOf(t, s, users, "t1", "u1"); got != "[g1]" {
+		t.Fatalf("restored memberships: %s, want [g1] (g2 was deleted meanwhile)", got)
+	}
+	_, err = s.Restore(ctx, "t1", "u1", at(70))
+	wantKind(t, err, resources.KindNotFound, "restoring twice")
+
+	// Purge removes tombstones older than the cut-off only.
+	if err := s.Delete(ctx, "t1", users, "u1", 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeDeleted(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("purging nothing expired: %d %v", n, err)
+	}
+	if n, err := s.PurgeDeleted(ctx, time.Now().Add(time.Hour)); err != nil || n < 1 {
+		t.Fatalf("purging expired: %d %v", n, err)
+	}
+	_, err = s.Restore(ctx, "t1", "u1", at(80))
+	wantKind(t, err, resources.KindNotFound, "restoring a purged user")
 }
