@@ -170,7 +170,7 @@ func (s *Service) completeAll(ctx context.Context, rs []*Resource, opt GetOption
 	var userIDs []string
 	for _, r := range rs {
 		switch {
-		case r.Type == schemas.GroupResourceType && !opt.WithoutMembers:
+		case r.Type == schemas.GroupResourceType && !opt.WithoutMembers && !r.MembersLoaded:
 			members, err := s.Store.Members(ctx, r.Tenant, r.ID)
 			if err != nil {
 				return err

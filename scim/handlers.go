@@ -42,6 +42,11 @@ func (h resourceHandler) create(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// The response carries what a GET would: computed attributes (groups, access) too.
+	if err := h.s.Service.Complete(r.Context(), res, getOptions(h.rt, proj)); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	rd := h.s.renderer(r)
 	w.Header().Set("Location", rd.location(h.rt, res.ID))
 	h.writeResource(w, r, http.StatusCreated, res, proj)

@@ -101,7 +101,45 @@ func (t *translator) resolveIndirect(f resources.Filter) (resources.Filter, erro
 			return t.membersIDs(inner)
 		case t.rt == schemas.UserResourceType && p.Schema == "" && p.Attr.Name == "groups":
 			return t.groupsIDs(x)
+		case t.rt == schemas.UserResourceType && p.Schema == schemas.HQUserURN && p.Attr.Name == "access":
+			return t.accessFilter(x)
 		}
+	}
+	return f, nil
+}
+
+// accessFilter rewrites a condition on the computed access into the grants it comes
+// from: access.value eq "x" holds for a user with a direct grant of x, a core role "x"
+// or "x:<role>", or membership of a group that grants x.
+func (t *translator) accessFilter(c resources.Compare) (resources.Filter, error) {
+	id, _ := c.Value.(string)
+	if c.Path.Sub == nil || c.Path.Sub.Name != "value" || (c.Op != resources.OpEq && c.Op != resources.OpNe) {
+		return nil, resources.Errorf(resources.KindInvalidFilter, "access is computed; filter on access.value with eq or ne (e.g. access.value eq \"hire\"), or on the grants themselves (products, roles, groups)")
+	}
+	hqProducts := schemas.HQUser.Attribute("products")
+	roles := schemas.User.Attribute("roles")
+	direct := resources.Compare{Path: resources.Path{Schema: schemas.HQUserURN, Attr: hqProducts, Sub: hqProducts.Sub("value")}, Op: resources.OpEq, Value: id}
+	byRole := resources.Or{
+		Left:  resources.Compare{Path: resources.Path{Attr: roles, Sub: roles.Sub("value")}, Op: resources.OpEq, Value: id},
+		Right: resources.Compare{Path: resources.Path{Attr: roles, Sub: roles.Sub("value")}, Op: resources.OpSw, Value: id + ":"},
+	}
+	// The groups that grant the product, then their members.
+	groupGrant := bson.D{{Key: fTenant, Value: t.tenant}, {Key: storageKey(schemas.HQGroupURN) + ".products.value", Value: id}}
+	granting, err := t.s.distinct(t.ctx, t.s.groups, "_id", groupGrant)
+	if err != nil {
+		return nil, dbError("filtering on access", err)
+	}
+	for i := range granting {
+		granting[i] = idOf(granting[i])
+	}
+	members, err := t.s.distinct(t.ctx, t.s.memberships, "value",
+		bson.D{{Key: fTenant, Value: t.tenant}, {Key: "group", Value: bson.D{{Key: "$in", Value: granting}}}})
+	if err != nil {
+		return nil, dbError("filtering on access", err)
+	}
+	var f resources.Filter = resources.Or{Left: direct, Right: resources.Or{Left: byRole, Right: idSet(members)}}
+	if c.Op == resources.OpNe {
+		f = resources.Not{Filter: f}
 	}
 	return f, nil
 }
