@@ -147,11 +147,7 @@ func seed(b testing.TB, store *storage.Store, n int) string {
 //	go test ./scim -run '^$' -bench Patch -benchtime 5x -timeout 60m
 func BenchmarkPatch(b *testing.B) {
 	b.Logf("engine: %s", storagetest.Engine())
-	sizes := []int{10, 100_000}
-	if os.Getenv("SCIMHQ_BENCH_USERS") != "" {
-		sizes = benchSizes(b)
-	}
-	for _, n := range sizes {
+	for _, n := range benchSizesOr(b, 10, 100_000) {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
 			var commands atomic.Int64
 			store := storagetest.OpenStoreWith(b, storage.Options{
@@ -191,4 +187,63 @@ func BenchmarkPatch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkGroupGrant measures changing the product grant of a group of 100,000 members
+// and reading one member's computed access. A grant lives on the group and access is
+// computed when read, so the change writes one document whatever the group's size:
+//
+//	go test ./scim -run '^$' -bench GroupGrant -benchtime 5x -timeout 60m
+func BenchmarkGroupGrant(b *testing.B) {
+	b.Logf("engine: %s", storagetest.Engine())
+	catalog := []resources.Product{{ID: "perform", DisplayName: "Perform", Roles: []string{"employee", "manager", "hr-admin"}}}
+	for _, n := range benchSizesOr(b, 100_000) {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			var commands atomic.Int64
+			store := storagetest.OpenStoreWith(b, storage.Options{
+				Monitor: &event.CommandMonitor{
+					Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
+				},
+				Timeout: 10 * time.Minute,
+			})
+			srv := scimtest.New(b, scimtest.Options{Store: store, Policy: func(string) resources.Policy {
+				return resources.Policy{Products: catalog}
+			}})
+			groupID := seed(b, store, n)
+			c := srv.Client()
+			grant := func(role string) map[string]any {
+				return map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+					"Operations": []any{map[string]any{"op": "replace", "path": schemas.HQGroupURN + ":products",
+						"value": []any{map[string]any{"value": "perform", "role": role}}}}}
+			}
+			b.Run("change_group_grant", func(b *testing.B) {
+				commands.Store(0)
+				for b.Loop() {
+					c.Must(http.StatusOK, http.MethodPatch, "/Groups/"+groupID+"?excludedAttributes=members", grant("manager"))
+					c.Must(http.StatusOK, http.MethodPatch, "/Groups/"+groupID+"?excludedAttributes=members", grant("employee"))
+				}
+				b.ReportMetric(float64(commands.Load())/float64(2*b.N), "cmds/patch")
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(2*b.N)/1000, "ms/patch")
+			})
+			b.Run("read_member_access", func(b *testing.B) {
+				u := okJSON(b, c, "/Users/u-0000001")
+				if access := arr(obj(u, schemas.HQUserURN), "access"); len(access) != 1 {
+					b.Fatalf("member's access = %v, want the group's grant", access)
+				}
+				commands.Store(0)
+				for b.Loop() {
+					c.Must(http.StatusOK, http.MethodGet, "/Users/u-0000001", nil)
+				}
+				b.ReportMetric(float64(commands.Load())/float64(b.N), "cmds/op")
+			})
+		})
+	}
+}
+
+// benchSizesOr returns the sizes of SCIMHQ_BENCH_USERS, or def.
+func benchSizesOr(b *testing.B, def ...int) []int {
+	if os.Getenv("SCIMHQ_BENCH_USERS") != "" {
+		return benchSizes(b)
+	}
+	return def
 }
