@@ -167,6 +167,12 @@ func values(a Attributes, p Path, id string, m Meta) []any {
 		}
 		return nil
 	}
+	return PathValues(a, p)
+}
+
+// PathValues returns the values stored at a path: the attribute's value (or values,
+// for a multi-valued one), or its sub-attribute's values.
+func PathValues(a Attributes, p Path) []any {
 	container := a
 	if p.Schema != "" {
 		container, _ = a[p.Schema].(Attributes)

@@ -154,8 +154,8 @@ func (s *Service) complete(ctx context.Context, r *Resource, opt GetOptions) err
 	return s.completeAll(ctx, []*Resource{r}, opt)
 }
 
-// Complete loads the computed attributes (members, groups) of a resource returned by a
-// write, as opt asks.
+// Complete loads the computed attributes (members, groups, access) of a resource
+// returned by a write, as opt asks.
 func (s *Service) Complete(ctx context.Context, r *Resource, opt GetOptions) error {
 	return s.complete(ctx, r, opt)
 }
@@ -294,7 +294,7 @@ func (s *Service) Replace(ctx context.Context, tenant string, rt *schemas.Resour
 				return nil, err
 			}
 		}
-		return next, s.complete(ctx, next, GetOptions{})
+		return next, nil
 	}
 }
 

@@ -33,15 +33,7 @@ func BenchmarkQueries(b *testing.B) {
 	b.Logf("engine: %s", storagetest.Engine())
 	for _, n := range benchSizes(b) {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			var commands atomic.Int64
-			store := storagetest.OpenStoreWith(b, storage.Options{
-				Monitor: &event.CommandMonitor{
-					Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
-				},
-				// A scan of 100,000 users on the embedded engine outlasts the default.
-				Timeout: 10 * time.Minute,
-			})
-			srv := scimtest.New(b, scimtest.Options{Store: store})
+			srv, store, commands := monitoredServer(b, nil)
 			groupID := seed(b, store, n)
 			c := srv.Client()
 			for _, q := range []struct{ name, path string }{
@@ -149,14 +141,7 @@ func BenchmarkPatch(b *testing.B) {
 	b.Logf("engine: %s", storagetest.Engine())
 	for _, n := range benchSizesOr(b, 10, 100_000) {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
-			var commands atomic.Int64
-			store := storagetest.OpenStoreWith(b, storage.Options{
-				Monitor: &event.CommandMonitor{
-					Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
-				},
-				Timeout: 10 * time.Minute,
-			})
-			srv := scimtest.New(b, scimtest.Options{Store: store})
+			srv, store, commands := monitoredServer(b, nil)
 			groupID := seed(b, store, n)
 			c := srv.Client()
 			newcomer := idOf(b, c.CreateUser("newcomer@example.com", nil))
@@ -199,16 +184,9 @@ func BenchmarkGroupGrant(b *testing.B) {
 	catalog := []resources.Product{{ID: "perform", DisplayName: "Perform", Roles: []string{"employee", "manager", "hr-admin"}}}
 	for _, n := range benchSizesOr(b, 100_000) {
 		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
-			var commands atomic.Int64
-			store := storagetest.OpenStoreWith(b, storage.Options{
-				Monitor: &event.CommandMonitor{
-					Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
-				},
-				Timeout: 10 * time.Minute,
-			})
-			srv := scimtest.New(b, scimtest.Options{Store: store, Policy: func(string) resources.Policy {
+			srv, store, commands := monitoredServer(b, func(string) resources.Policy {
 				return resources.Policy{Products: catalog}
-			}})
+			})
 			groupID := seed(b, store, n)
 			c := srv.Client()
 			grant := func(role string) map[string]any {
@@ -246,4 +224,17 @@ func benchSizesOr(b *testing.B, def ...int) []int {
 		return benchSizes(b)
 	}
 	return def
+}
+
+// monitoredServer starts a server whose store counts the database commands it sends.
+func monitoredServer(b *testing.B, policy func(string) resources.Policy) (*scimtest.Server, *storage.Store, *atomic.Int64) {
+	var commands atomic.Int64
+	store := storagetest.OpenStoreWith(b, storage.Options{
+		Monitor: &event.CommandMonitor{
+			Started: func(context.Context, *event.CommandStartedEvent) { commands.Add(1) },
+		},
+		// A scan of 100,000 users on the embedded engine outlasts the default.
+		Timeout: 10 * time.Minute,
+	})
+	return scimtest.New(b, scimtest.Options{Store: store, Policy: policy}), store, &commands
 }

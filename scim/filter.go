@@ -153,14 +153,15 @@ func closingBracket(s string, open int) int {
 // 2 "pr", or 3 the operator and 4 the value (a quoted string or a bare token).
 var valuePathTail = regexp.MustCompile(`^\.([A-Za-z][\w$-]*)\s+(?i:(pr)|(eq|ne|co|sw|ew|gt|ge|lt|le)\s+("(?:[^"\\]|\\.)*"|[^\s()\]]+))`)
 
-func (fr filterResolver) expression(e filter.Expression) (resources.Filter, error) {
+// logical resolves and, or and not, and hands every other expression to leaf.
+func logical(e filter.Expression, leaf func(filter.Expression) (resources.Filter, error)) (resources.Filter, error) {
 	switch x := e.(type) {
 	case *filter.LogicalExpression:
-		l, err := fr.expression(x.Left)
+		l, err := logical(x.Left, leaf)
 		if err != nil {
 			return nil, err
 		}
-		r, err := fr.expression(x.Right)
+		r, err := logical(x.Right, leaf)
 		if err != nil {
 			return nil, err
 		}
@@ -169,11 +170,22 @@ func (fr filterResolver) expression(e filter.Expression) (resources.Filter, erro
 		}
 		return resources.And{Left: l, Right: r}, nil
 	case *filter.NotExpression:
-		inner, err := fr.expression(x.Expression)
+		inner, err := logical(x.Expression, leaf)
 		if err != nil {
 			return nil, err
 		}
 		return resources.Not{Filter: inner}, nil
+	}
+	return leaf(e)
+}
+
+func (fr filterResolver) expression(e filter.Expression) (resources.Filter, error) {
+	return logical(e, fr.leaf)
+}
+
+// leaf resolves one comparison (or a placeholder for a value filter).
+func (fr filterResolver) leaf(e filter.Expression) (resources.Filter, error) {
+	switch x := e.(type) {
 	case *filter.AttributeExpression:
 		if n, ok := strings.CutPrefix(x.AttributePath.AttributeName, valueFilterPrefix); ok {
 			if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(fr.valueFilters) {
@@ -287,26 +299,11 @@ func resolvePath(rt *schemas.ResourceType, uri, name, sub string) (resources.Pat
 type elementResolver struct{ attr *schemas.Attribute }
 
 func (er elementResolver) expression(e filter.Expression) (resources.Filter, error) {
+	return logical(e, er.leaf)
+}
+
+func (er elementResolver) leaf(e filter.Expression) (resources.Filter, error) {
 	switch x := e.(type) {
-	case *filter.LogicalExpression:
-		l, err := er.expression(x.Left)
-		if err != nil {
-			return nil, err
-		}
-		r, err := er.expression(x.Right)
-		if err != nil {
-			return nil, err
-		}
-		if strings.EqualFold(string(x.Operator), "or") {
-			return resources.Or{Left: l, Right: r}, nil
-		}
-		return resources.And{Left: l, Right: r}, nil
-	case *filter.NotExpression:
-		inner, err := er.expression(x.Expression)
-		if err != nil {
-			return nil, err
-		}
-		return resources.Not{Filter: inner}, nil
 	case *filter.AttributeExpression:
 		ap := x.AttributePath
 		sub := er.attr.Sub(ap.AttributeName)

@@ -26,13 +26,29 @@ func (h resourceHandler) projection(r *http.Request) (*resources.Projection, err
 	return p.projection(h.rt, false)
 }
 
-func (h resourceHandler) create(w http.ResponseWriter, r *http.Request) {
+// writeRequest reads what every write needs: the projection of its response and its
+// JSON body.
+func (h resourceHandler) writeRequest(w http.ResponseWriter, r *http.Request) (*resources.Projection, map[string]any, error) {
 	proj, err := h.projection(r)
 	if err != nil {
+		return nil, nil, err
+	}
+	body, err := h.s.readJSONObject(w, r)
+	return proj, body, err
+}
+
+// respond answers a write with the resource as a GET would show it: computed attributes
+// (members, groups, access) included, as the projection asks.
+func (h resourceHandler) respond(w http.ResponseWriter, r *http.Request, status int, res *resources.Resource, proj *resources.Projection) {
+	if err := h.s.Service.Complete(r.Context(), res, getOptions(h.rt, proj)); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	body, err := h.s.readJSONObject(w, r)
+	h.writeResource(w, r, status, res, proj)
+}
+
+func (h resourceHandler) create(w http.ResponseWriter, r *http.Request) {
+	proj, body, err := h.writeRequest(w, r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -42,14 +58,8 @@ func (h resourceHandler) create(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	// The response carries what a GET would: computed attributes (groups, access) too.
-	if err := h.s.Service.Complete(r.Context(), res, getOptions(h.rt, proj)); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	rd := h.s.renderer(r)
-	w.Header().Set("Location", rd.location(h.rt, res.ID))
-	h.writeResource(w, r, http.StatusCreated, res, proj)
+	w.Header().Set("Location", h.s.renderer(r).location(h.rt, res.ID))
+	h.respond(w, r, http.StatusCreated, res, proj)
 }
 
 func (h resourceHandler) get(w http.ResponseWriter, r *http.Request) {
@@ -72,12 +82,7 @@ func (h resourceHandler) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h resourceHandler) replace(w http.ResponseWriter, r *http.Request) {
-	proj, err := h.projection(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	body, err := h.s.readJSONObject(w, r)
+	proj, body, err := h.writeRequest(w, r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -87,7 +92,7 @@ func (h resourceHandler) replace(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	h.writeResource(w, r, http.StatusOK, res, proj)
+	h.respond(w, r, http.StatusOK, res, proj)
 }
 
 func (h resourceHandler) delete(w http.ResponseWriter, r *http.Request) {

@@ -15,17 +15,7 @@ import (
 // attributes/excludedAttributes ask, or 204 when the client prefers no body
 // (Prefer: return=minimal, RFC 7240) and did not ask for attributes.
 func (h resourceHandler) patch(w http.ResponseWriter, r *http.Request) {
-	params, err := paramsFromURL(r.URL.Query())
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	proj, err := params.projection(h.rt, false)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	body, err := h.s.readJSONObject(w, r)
+	proj, body, err := h.writeRequest(w, r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -46,11 +36,7 @@ func (h resourceHandler) patch(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if err := h.s.Service.Complete(ctx, res, getOptions(h.rt, proj)); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	h.writeResource(w, r, http.StatusOK, res, proj)
+	h.respond(w, r, http.StatusOK, res, proj)
 }
 
 func prefersMinimal(r *http.Request) bool {

@@ -96,7 +96,7 @@ func lowerDoc(r *resources.Resource) bson.D {
 			continue
 		}
 		var lowered bson.A
-		for _, v := range pathValues(r.Attributes, p) {
+		for _, v := range resources.PathValues(r.Attributes, p) {
 			if str, ok := v.(string); ok {
 				lowered = append(lowered, strings.ToLower(str))
 			}
@@ -195,34 +195,6 @@ var pathsOf = func() func(*schemas.ResourceType) []resources.Path {
 		return build(rt)
 	}
 }()
-
-// pathValues returns the values stored at a path.
-func pathValues(attrs resources.Attributes, p resources.Path) []any {
-	container := attrs
-	if p.Schema != "" {
-		container, _ = attrs[p.Schema].(resources.Attributes)
-	}
-	top, ok := container[p.Attr.Name]
-	if !ok {
-		return nil
-	}
-	items := []any{top}
-	if list, ok := top.([]any); ok {
-		items = list
-	}
-	if p.Sub == nil {
-		return items
-	}
-	var out []any
-	for _, item := range items {
-		if elem, ok := item.(resources.Attributes); ok {
-			if v, ok := elem[p.Sub.Name]; ok {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
-}
 
 // sortTime formats times so that their strings sort chronologically.
 const sortTime = "2006-01-02T15:04:05.000000000Z"
