@@ -35,7 +35,7 @@ type capabilities struct {
 	patch, bulk, filter, sort, etag, changePassword bool
 }
 
-var served = capabilities{etag: true, changePassword: true, filter: true, sort: true, patch: true}
+var served = capabilities{etag: true, changePassword: true, filter: true, sort: true, patch: true, bulk: true}
 
 func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 	base := s.baseURL(r)
@@ -44,7 +44,7 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 	out.add("schemas", []string{schemas.ServiceProviderConfigURN})
 	out.add("documentationUri", "https://github.com/scimhq/scimhq#readme")
 	out.add("patch", supported(served.patch))
-	out.add("bulk", map[string]any{"supported": served.bulk, "maxOperations": 0, "maxPayloadSize": 0})
+	out.add("bulk", map[string]any{"supported": served.bulk, "maxOperations": MaxBulkOperations, "maxPayloadSize": MaxBulkPayload})
 	out.add("filter", map[string]any{"supported": served.filter, "maxResults": MaxCount})
 	out.add("changePassword", supported(served.changePassword))
 	out.add("sort", supported(served.sort))

@@ -319,7 +319,7 @@ func TestETags(t *testing.T) {
 func TestServiceProviderConfig(t *testing.T) {
 	t.Parallel()
 	m := getJSON(t, scimtest.New(t, scimtest.Options{}).Client(), "/ServiceProviderConfig")
-	for feature, want := range map[string]bool{"patch": true, "bulk": false, "filter": true, "sort": true, "etag": true} {
+	for feature, want := range map[string]bool{"patch": true, "bulk": true, "filter": true, "sort": true, "etag": true} {
 		if got, ok := obj(m, feature)["supported"].(bool); !ok || got != want {
 			t.Errorf("%s.supported = %v, want %v", feature, obj(m, feature)["supported"], want)
 		}

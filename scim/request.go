@@ -15,10 +15,15 @@ import (
 // readJSONObject reads a request body that must be one JSON object, within the size
 // limit, with numbers kept exact (json.Number) for the schema validator.
 func (s *Server) readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	return s.readJSONObjectLimit(w, r, s.maxBodyBytes())
+}
+
+// readJSONObjectLimit is readJSONObject with its own size limit: the body is never read
+// past it.
+func (s *Server) readJSONObjectLimit(w http.ResponseWriter, r *http.Request, limit int64) (map[string]any, error) {
 	if err := checkContentType(r); err != nil {
 		return nil, err
 	}
-	limit := s.maxBodyBytes()
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError

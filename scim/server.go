@@ -67,6 +67,7 @@ func (s *Server) Handler() http.Handler {
 		handle(rt.Endpoint+"/{id}", h.delete, http.MethodDelete)
 	}
 	handle("/.search", s.rootSearch, http.MethodPost)
+	handle("/Bulk", s.bulk, http.MethodPost)
 	handle("/ServiceProviderConfig", s.serviceProviderConfig, http.MethodGet)
 	handle("/Products", s.products, http.MethodGet)
 	handle("/Products/{id}", s.product, http.MethodGet)
