@@ -25,14 +25,14 @@ const bulkRef = "bulkId:"
 
 // bulkOp is one operation of a BulkRequest.
 type bulkOp struct {
-	index                  int
+	index                   int
 	method, bulkID, version string
-	path                   string
-	rt                     *schemas.ResourceType
-	id                     string // for PUT, PATCH, DELETE: the target (maybe "bulkId:x")
-	data                   map[string]any
-	refs                   []string // the bulkIds the operation refers to
-	key                    string   // for POST: what identifies a repetition of it
+	path                    string
+	rt                      *schemas.ResourceType
+	id                      string // for PUT, PATCH, DELETE: the target (maybe "bulkId:x")
+	data                    map[string]any
+	refs                    []string // the bulkIds the operation refers to
+	key                     string   // for POST: what identifies a repetition of it
 }
 
 // bulkResult is one operation's entry in the BulkResponse.
@@ -55,7 +55,7 @@ type bulkRun struct {
 	results      map[int]*bulkResult
 	errs         int
 	failOnErrors int
-	fixups       []fixup // references stripped to break a cycle, added at the end
+	fixups       []fixup           // references stripped to break a cycle, added at the end
 	done         map[string]bool   // bulkIds of POSTs already carried out by an earlier request
 	newRecords   map[string]string // operation key → id of what this request created
 }
