@@ -238,3 +238,77 @@ func monitoredServer(b *testing.B, policy func(string) resources.Policy) (*scimt
 	})
 	return scimtest.New(b, scimtest.Options{Store: store, Policy: policy}), store, &commands
 }
+
+// BenchmarkOnboard onboards the same users three ways, each into an empty database:
+// one POST per user, /Bulk in requests of 1,000, and the store's insertMany of the
+// documents (no HTTP, no validation: the database's own speed). It reports users per
+// second for each and the ratios (target: bulk ≥ 5× single POSTs, ≥ 0.5× insertMany):
+//
+//	go test ./scim -run '^$' -bench Onboard -benchtime 1x -timeout 60m
+//
+// SCIMHQ_BENCH_USERS sets the number of users (default 10,000).
+func BenchmarkOnboard(b *testing.B) {
+	b.Logf("engine: %s", storagetest.Engine())
+	n := benchSizesOr(b, 10_000)[0]
+	users := make([]map[string]any, n)
+	for i := range users {
+		users[i] = userWith(fmt.Sprintf("onboard-%06d@example.com", i), map[string]any{
+			"name":   map[string]any{"givenName": "On", "familyName": fmt.Sprintf("Board%06d", i)},
+			"emails": []any{map[string]any{"value": fmt.Sprintf("onboard-%06d@example.com", i), "type": "work", "primary": true}},
+			"active": true,
+		})
+	}
+	rate := func(d time.Duration) float64 { return float64(n) / d.Seconds() }
+	for b.Loop() {
+		single := func() time.Duration {
+			c := scimtest.New(b, scimtest.Options{}).Client()
+			start := time.Now()
+			for _, u := range users {
+				c.Must(http.StatusCreated, http.MethodPost, "/Users", u)
+			}
+			return time.Since(start)
+		}()
+		bulk := func() time.Duration {
+			c := scimtest.New(b, scimtest.Options{}).Client()
+			start := time.Now()
+			for first := 0; first < n; first += 1000 {
+				ops := make([]map[string]any, 0, 1000)
+				for i := first; i < min(first+1000, n); i++ {
+					ops = append(ops, map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprint(i), "data": users[i]})
+				}
+				resp := c.Must(http.StatusOK, http.MethodPost, "/Bulk", bulkRequest(0, ops...)).JSON(b)
+				for _, e := range arr(resp, "Operations") {
+					if s := e.(map[string]any)["status"]; s != "201" {
+						b.Fatalf("bulk create failed: %v", e)
+					}
+				}
+			}
+			return time.Since(start)
+		}()
+		raw := func() time.Duration {
+			store := storagetest.OpenStore(b)
+			now := time.Now().UTC()
+			start := time.Now()
+			for first := 0; first < n; first += 1000 {
+				batch := make([]*resources.Resource, 0, 1000)
+				for i := first; i < min(first+1000, n); i++ {
+					u := users[i]
+					batch = append(batch, &resources.Resource{Type: schemas.UserResourceType, Tenant: "default", ID: fmt.Sprintf("raw-%06d", i),
+						Attributes: resources.Attributes{"userName": u["userName"], "active": true,
+							"name":   resources.Attributes{"givenName": "On", "familyName": fmt.Sprintf("Board%06d", i)},
+							"emails": []any{resources.Attributes{"value": u["userName"], "type": "work", "primary": true}}},
+						Meta: resources.Meta{Created: now, LastModified: now, Version: 1}})
+				}
+				if _, err := store.CreateMany(context.Background(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return time.Since(start)
+		}()
+		b.ReportMetric(rate(single), "single-users/s")
+		b.ReportMetric(rate(bulk), "bulk-users/s")
+		b.ReportMetric(rate(raw), "insertMany-users/s")
+		b.ReportMetric(single.Seconds()/bulk.Seconds(), "bulk/single")
+		b.ReportMetric(raw.Seconds()/bulk.Seconds(), "bulk/insertMany")
+	}
+}
