@@ -25,6 +25,8 @@ Usage:
   scimhq users deleted --tenant NAME          list deleted users that can be restored
   scimhq users restore --tenant NAME --id ID  restore a deleted user and its group memberships
   scimhq users purge [--older-than 720h]      remove deleted users for good
+  scimhq import --url URL --token T users.csv onboard users from a CSV file (any SCIM server)
+  scimhq import --template                    print the CSV template
 
 Run "scimhq COMMAND -h" for a command's flags. Every flag can also be set in the
 environment (SCIMHQ_ADDR, SCIMHQ_MONGODB_URI, ...) or in a YAML file (--config).
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokenCommand(ctx, args[1:], stdout, stderr)
 	case "users":
 		return usersCommand(ctx, args[1:], stdout, stderr)
+	case "import":
+		return importCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
