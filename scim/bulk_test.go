@@ -237,3 +237,21 @@ func TestBulkRetryCreatesNothingTwice(t *testing.T) {
 		t.Fatalf("changed request: %v", got)
 	}
 }
+
+func TestBulkVersionIsIfMatch(t *testing.T) {
+	t.Parallel()
+	c := scimtest.New(t, scimtest.Options{}).Client()
+	u := c.CreateUser("versioned", nil)
+	id, v1 := idOf(t, u), obj(u, "meta")["version"].(string)
+	put := func(version, title string) map[string]any {
+		return map[string]any{"method": "PUT", "path": "/Users/" + id, "version": version, "data": userWith("versioned", map[string]any{"title": title})}
+	}
+	resp := c.Must(http.StatusOK, http.MethodPost, "/Bulk", bulkRequest(0, put(v1, "first"), put(v1, "stale"), put("*", "any"))).JSON(t)
+	got := bulkStatuses(t, resp)
+	if got["PUT#0"] != "200" || got["PUT#1"] != "412" || got["PUT#2"] != "200" {
+		t.Fatalf("statuses %v", got)
+	}
+	if okJSON(t, c, "/Users/"+id)["title"] != "any" {
+		t.Fatal("the stale PUT applied")
+	}
+}
