@@ -17,13 +17,14 @@ type Created struct {
 
 // CreateMany creates Users in one database batch, with exactly the validation and rules
 // of Create applied to each: one body's failure (a taken userName, a bad attribute)
-// fails only that body. Groups, and users of tenants whose e-mail addresses must be
-// unique (each needs its own claims), are created one by one.
-func (s *Service) CreateMany(ctx context.Context, tenant string, rt *schemas.ResourceType, bodies []map[string]any) []Created {
+// fails only that body. ids gives each new resource its id (see CreateWithID). Groups,
+// and users of tenants whose e-mail addresses must be unique (each needs its own
+// claims), are created one by one.
+func (s *Service) CreateMany(ctx context.Context, tenant string, rt *schemas.ResourceType, ids []string, bodies []map[string]any) []Created {
 	out := make([]Created, len(bodies))
 	if rt != schemas.UserResourceType || s.policy(tenant).UniqueEmails {
 		for i, body := range bodies {
-			out[i].Resource, out[i].Err = s.Create(ctx, tenant, rt, body)
+			out[i].Resource, out[i].Err = s.CreateWithID(ctx, tenant, rt, ids[i], body)
 		}
 		return out
 	}
@@ -37,7 +38,7 @@ func (s *Service) CreateMany(ctx context.Context, tenant string, rt *schemas.Res
 			continue
 		}
 		r := &Resource{
-			Type: rt, Tenant: tenant, ID: uuid.NewString(), Attributes: in.attrs,
+			Type: rt, Tenant: tenant, ID: ids[i], Attributes: in.attrs,
 			Meta: Meta{Created: now, LastModified: now, Version: 1},
 		}
 		if in.password != nil {
@@ -63,17 +64,17 @@ func (s *Service) CreateMany(ctx context.Context, tenant string, rt *schemas.Res
 	return out
 }
 
-// BulkRecords and RecordBulk expose the store's record of bulk creates (see Store).
-func (s *Service) BulkRecords(ctx context.Context, tenant string, keys []string) (map[string]string, error) {
-	return s.Store.BulkRecords(ctx, tenant, keys)
+// RepeatID is the id of the resource a repeatable create (a bulk POST) makes: derived
+// from what identifies the operation, so that repeating it creates no second resource
+// but collides with the first (see Existing).
+func RepeatID(tenant, opKey string) string {
+	return uuid.NewSHA1(repeatNamespace, []byte(tenant+"\x00"+opKey)).String()
 }
 
-func (s *Service) RecordBulk(ctx context.Context, tenant string, created map[string]string) error {
-	return s.Store.RecordBulk(ctx, tenant, created)
-}
+var repeatNamespace = uuid.MustParse("6f1c6a43-5c0b-4a53-9a2e-7c1d3e0f8b21")
 
-// Exists returns those of ids that are resources of the tenant.
-func (s *Service) Exists(ctx context.Context, tenant string, ids []string) (map[string]bool, error) {
+// Existing returns those of ids that are resources of the tenant.
+func (s *Service) Existing(ctx context.Context, tenant string, ids []string) (map[string]bool, error) {
 	found, err := s.Store.MemberTargets(ctx, tenant, ids)
 	if err != nil {
 		return nil, err
@@ -84,3 +85,4 @@ func (s *Service) Exists(ctx context.Context, tenant string, ids []string) (map[
 	}
 	return out, nil
 }
+

@@ -157,11 +157,6 @@ type Store interface {
 	// PurgeDeleted removes for good the users deleted before the given time.
 	PurgeDeleted(ctx context.Context, before time.Time) (int, error)
 
-	// BulkRecords returns the ids created by the recorded bulk operations among keys;
-	// RecordBulk records creates (operation key → id).
-	BulkRecords(ctx context.Context, tenant string, keys []string) (map[string]string, error)
-	RecordBulk(ctx context.Context, tenant string, created map[string]string) error
-
 	// ClaimEmails claims addresses for a user, failing with KindUniqueness when another
 	// user of the tenant holds one; ReleaseEmails gives claims up.
 	ClaimEmails(ctx context.Context, tenant, userID string, emails []string) error

@@ -98,13 +98,18 @@ func (s *Service) parse(ctx context.Context, tenant string, rt *schemas.Resource
 
 // Create validates body and stores it as a new resource.
 func (s *Service) Create(ctx context.Context, tenant string, rt *schemas.ResourceType, body map[string]any) (*Resource, error) {
+	return s.CreateWithID(ctx, tenant, rt, uuid.NewString(), body)
+}
+
+// CreateWithID is Create with the new resource's id chosen by the caller (RepeatID).
+func (s *Service) CreateWithID(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, body map[string]any) (*Resource, error) {
 	in, err := s.parse(ctx, tenant, rt, body)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	r := &Resource{
-		Type: rt, Tenant: tenant, ID: uuid.NewString(), Attributes: in.attrs,
+		Type: rt, Tenant: tenant, ID: id, Attributes: in.attrs,
 		Meta: Meta{Created: now, LastModified: now, Version: 1},
 	}
 	if in.password != nil {

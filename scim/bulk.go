@@ -56,8 +56,6 @@ type bulkRun struct {
 	errs         int
 	failOnErrors int
 	fixups       []fixup           // references stripped to break a cycle, added at the end
-	done         map[string]bool   // bulkIds of POSTs already carried out by an earlier request
-	newRecords   map[string]string // operation key → id of what this request created
 }
 
 // fixup is a reference left out of a create to break a circular reference: a member of

@@ -40,7 +40,6 @@ func (run *bulkRun) process(ops []*bulkOp) {
 		}
 		pending = append(pending, op)
 	}
-	pending = run.skipRepeated(pending)
 	for len(pending) > 0 && !run.stopped() {
 		var waiting []*bulkOp
 		for i := 0; i < len(pending) && !run.stopped(); i++ {
@@ -74,52 +73,42 @@ func (run *bulkRun) process(ops []*bulkOp) {
 	if !run.stopped() {
 		run.applyFixups()
 	}
-	if err := run.s.Service.RecordBulk(run.r.Context(), run.tenant, run.newRecords); err != nil {
-		resources.Logger(run.r.Context()).Warn("could not record bulk creates; a repeat of this request may create them again")
-	}
 }
 
-// skipRepeated finds the POSTs an earlier, identical bulk operation carried out and
-// whose resources still exist: they are not repeated but answered 409 with the
-// existing resource's location, and references to their bulkIds resolve to it. A
-// repeated bulk request thus creates nothing twice.
-func (run *bulkRun) skipRepeated(pending []*bulkOp) []*bulkOp {
-	ctx := run.r.Context()
-	run.newRecords = map[string]string{}
-	var opKeys []string
-	for _, op := range pending {
-		if op.key != "" {
-			opKeys = append(opKeys, op.key)
+// repeatID is the id the create of op makes: derived from the operation, so that a
+// repeated bulk request collides with what the first one created (resources.RepeatID).
+func (run *bulkRun) repeatID(op *bulkOp) string {
+	return resources.RepeatID(run.tenant, op.rt.ID+"\x00"+op.key)
+}
+
+// repeats returns, of the failed creates, those whose resource exists: an identical
+// earlier bulk operation created it. They are answered 409 with its location, and
+// references to their bulkIds resolve to it: a repeated request creates nothing twice.
+func (run *bulkRun) repeats(ops []*bulkOp, errs []error) map[int]bool {
+	var ids []string
+	for i, op := range ops {
+		if resources.KindOf(errs[i]) == resources.KindUniqueness {
+			ids = append(ids, run.repeatID(op))
 		}
 	}
-	if len(opKeys) == 0 {
-		return pending
+	out := map[int]bool{}
+	if len(ids) == 0 {
+		return out
 	}
-	recorded, err := run.s.Service.BulkRecords(ctx, run.tenant, opKeys)
-	if err != nil || len(recorded) == 0 {
-		return pending
-	}
-	ids := make([]string, 0, len(recorded))
-	for _, id := range recorded {
-		ids = append(ids, id)
-	}
-	exists, err := run.s.Service.Exists(ctx, run.tenant, ids)
+	exists, err := run.s.Service.Existing(run.r.Context(), run.tenant, ids)
 	if err != nil {
-		return pending
+		return out
 	}
-	var rest []*bulkOp
-	for _, op := range pending {
-		id, ok := recorded[op.key]
-		if !ok || !exists[id] {
-			rest = append(rest, op)
-			continue
+	for i, op := range ops {
+		if id := run.repeatID(op); errs[i] != nil && exists[id] {
+			out[i] = true
+			run.created[op.bulkID] = id
+			loc := run.s.renderer(run.r).location(op.rt, id)
+			run.results[op.index] = &bulkResult{op: op, location: loc,
+				err: resources.Errorf(resources.KindUniqueness, "an identical bulk operation (bulkId %q) already created this %s at %s; it was not created again", op.bulkID, op.rt.ID, loc)}
 		}
-		run.created[op.bulkID] = id
-		loc := run.s.renderer(run.r).location(op.rt, id)
-		run.results[op.index] = &bulkResult{op: op, location: loc,
-			err: resources.Errorf(resources.KindUniqueness, "an identical bulk operation (bulkId %q) already created this %s at %s; it was not created again", op.bulkID, op.rt.ID, loc)}
 	}
-	return rest
+	return out
 }
 
 // waits reports whether op refers to an operation that has not run yet.
@@ -230,14 +219,23 @@ func (run *bulkRun) applyFixups() {
 // createUsers creates a run of users in one batch.
 func (run *bulkRun) createUsers(ops []*bulkOp) {
 	bodies := make([]map[string]any, len(ops))
+	ids := make([]string, len(ops))
 	for i, op := range ops {
-		bodies[i] = op.data
+		bodies[i], ids[i] = op.data, run.repeatID(op)
 	}
-	for i, c := range run.s.Service.CreateMany(run.r.Context(), run.tenant, schemas.UserResourceType, bodies) {
+	created := run.s.Service.CreateMany(run.r.Context(), run.tenant, schemas.UserResourceType, ids, bodies)
+	errs := make([]error, len(created))
+	for i, c := range created {
+		errs[i] = c.Err
+	}
+	repeated := run.repeats(ops, errs)
+	for i, c := range created {
+		if repeated[i] {
+			continue
+		}
 		res := &bulkResult{status: http.StatusCreated, err: c.Err}
 		if c.Err == nil {
 			run.created[ops[i].bulkID] = c.Resource.ID
-			run.newRecords[ops[i].key] = c.Resource.ID
 			res.location = run.s.renderer(run.r).location(schemas.UserResourceType, c.Resource.ID)
 			res.version = c.Resource.Meta.ETag()
 		}
@@ -262,9 +260,10 @@ func (run *bulkRun) dispatch(op *bulkOp) {
 	switch op.method {
 	case "POST":
 		res.status = http.StatusCreated
-		if r, err = svc.Create(ctx, run.tenant, op.rt, op.data); err == nil {
+		if r, err = svc.CreateWithID(ctx, run.tenant, op.rt, run.repeatID(op), op.data); err == nil {
 			run.created[op.bulkID] = r.ID
-			run.newRecords[op.key] = r.ID
+		} else if run.repeats([]*bulkOp{op}, []error{err})[0] {
+			return
 		}
 	case "PUT":
 		res.status = http.StatusOK

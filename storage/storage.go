@@ -19,9 +19,7 @@
 //	tokens         bearer tokens by the SHA-256 hash of their secret.
 //	emailclaims    e-mail addresses claimed by users, in tenants that want them unique.
 //	tombstones     deleted users, restorable until purged.
-//	bulkops        creates carried out by bulk requests, so that a repeated request
-//	               creates nothing twice.
-//
+
 // Keys carry the tenant, so a resource is always read and written by its _id alone: the
 // primary key on MongoDB, and the one filter the embedded FerretDB (SQLite) answers
 // without scanning the collection (it pushes down exactly {_id: <string>}). A tenant's
@@ -59,7 +57,7 @@ type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
 
-	users, groups, memberships, tokens, emailClaims, tombstones, bulkOps *mongo.Collection
+	users, groups, memberships, tokens, emailClaims, tombstones *mongo.Collection
 
 	// idOnly is set on engines that answer only a bare {_id: value} filter without a
 	// collection scan (FerretDB's SQLite backend). Queries then prefer several _id
@@ -115,7 +113,6 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 		users: db.Collection("users"), groups: db.Collection("groups"),
 		memberships: db.Collection("memberships"), tokens: db.Collection("tokens"),
 		emailClaims: db.Collection("emailclaims"), tombstones: db.Collection("tombstones"),
-		bulkOps: db.Collection("bulkops"),
 	}
 	var info bson.M
 	if err := db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
