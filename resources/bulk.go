@@ -85,4 +85,3 @@ func (s *Service) Existing(ctx context.Context, tenant string, ids []string) (ma
 	}
 	return out, nil
 }
-

@@ -55,7 +55,7 @@ type bulkRun struct {
 	results      map[int]*bulkResult
 	errs         int
 	failOnErrors int
-	fixups       []fixup           // references stripped to break a cycle, added at the end
+	fixups       []fixup // references stripped to break a cycle, added at the end
 }
 
 // fixup is a reference left out of a create to break a circular reference: a member of
