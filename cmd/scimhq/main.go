@@ -27,6 +27,7 @@ Usage:
   scimhq users purge [--older-than 720h]      remove deleted users for good
   scimhq import --url URL --token T users.csv onboard users from a CSV file (any SCIM server)
   scimhq import --template                    print the CSV template
+  scimhq conformance --url URL --token T      check any SCIM server (RFC 7644, Okta, Entra ID)
 
 Run "scimhq COMMAND -h" for a command's flags. Every flag can also be set in the
 environment (SCIMHQ_ADDR, SCIMHQ_MONGODB_URI, ...) or in a YAML file (--config).
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usersCommand(ctx, args[1:], stdout, stderr)
 	case "import":
 		return importCommand(ctx, args[1:], stdout, stderr)
+	case "conformance":
+		return conformanceCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

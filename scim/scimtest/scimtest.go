@@ -36,6 +36,9 @@ type Options struct {
 	Store *storage.Store
 	// Logger receives the server's logs; nil means the test's log.
 	Logger *zap.Logger
+	// Wrap, when set, wraps the server's handler (tests use it to break the server on
+	// purpose).
+	Wrap func(http.Handler) http.Handler
 }
 
 // Server is a running test server with a token for tenant "default".
@@ -64,7 +67,11 @@ func New(t testing.TB, opt Options) *Server {
 		MaxBodyBytes: opt.MaxBodyBytes,
 		Logger:       logger,
 	}
-	hs := httptest.NewServer(srv.Handler())
+	handler := srv.Handler()
+	if opt.Wrap != nil {
+		handler = opt.Wrap(handler)
+	}
+	hs := httptest.NewServer(handler)
 	t.Cleanup(hs.Close)
 	s := &Server{URL: hs.URL + scim.Prefix, Store: store, HTTP: hs, t: t}
 	s.Token = s.NewToken("default")
