@@ -63,11 +63,11 @@ type Result struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	URL          string       `json:"url"`
-	Capabilities Capabilities `json:"capabilities"`
-	Started      time.Time    `json:"started"`
+	URL          string        `json:"url"`
+	Capabilities Capabilities  `json:"capabilities"`
+	Started      time.Time     `json:"started"`
 	Duration     time.Duration `json:"durationNs"`
-	Results      []Result     `json:"results"`
+	Results      []Result      `json:"results"`
 }
 
 // Count returns how many results have the status.

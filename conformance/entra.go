@@ -28,7 +28,7 @@ func init() {
 				r := t.Do(http.MethodPost, "/Users", map[string]any{
 					"schemas":  []any{userURN, enterpriseURN},
 					"userName": t.Name("entra") + "@example.com", "active": "True", "externalId": t.Name("mailnick"),
-					"emails": []any{map[string]any{"Primary": true, "type": "work", "value": t.Name("entra") + "@example.com"}},
+					"emails":      []any{map[string]any{"Primary": true, "type": "work", "value": t.Name("entra") + "@example.com"}},
 					enterpriseURN: map[string]any{"Department": "Sales"}, "roles": []any{},
 				})
 				t.Status(r, http.StatusCreated)
