@@ -46,6 +46,27 @@ type Precondition struct {
 // request's context bounds the time.
 const maxReplaceAttempts = 100
 
+// lostRace reports whether a write failed only because a concurrent writer won and the
+// client set no condition; it then waits (backoff) and the caller tries again on top of
+// the winner's result. Otherwise it returns the error to answer with.
+func lostRace(ctx context.Context, err error, pre Precondition, attempt int) (bool, error) {
+	if KindOf(err) != KindPreconditionFailed || pre.IfMatch != "" || attempt >= maxReplaceAttempts {
+		return false, err
+	}
+	if berr := backoff(ctx, attempt); berr != nil {
+		return false, Internal("a write kept losing to concurrent writers", berr)
+	}
+	return true, nil
+}
+
+// replaceStored writes next in place of cur (a compare-and-swap on cur's version),
+// claiming the e-mail addresses it gains where the tenant wants them unique.
+func (s *Service) replaceStored(ctx context.Context, cur, next *Resource) error {
+	return s.emailClaims(ctx, cur.Tenant, cur.ID, cur.Attributes, next.Attributes, func() error {
+		return s.Store.Replace(ctx, next, cur.Meta.Version)
+	})
+}
+
 // backoff waits before another attempt of a lost compare-and-swap: a random pause that
 // grows with the attempt, so that the writers that lost do not collide again in step.
 func backoff(ctx context.Context, attempt int) error {
@@ -281,14 +302,8 @@ func (s *Service) Replace(ctx context.Context, tenant string, rt *schemas.Resour
 		if err := keepImmutable(rt, cur.Attributes, next.Attributes); err != nil {
 			return nil, err
 		}
-		err = s.emailClaims(ctx, tenant, id, cur.Attributes, next.Attributes, func() error {
-			return s.Store.Replace(ctx, next, cur.Meta.Version)
-		})
-		if KindOf(err) == KindPreconditionFailed && pre.IfMatch == "" && attempt < maxReplaceAttempts {
-			// A concurrent writer won; apply this replace on top of its result.
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, Internal("replacing the "+rt.ID, err)
-			}
+		again, err := lostRace(ctx, s.replaceStored(ctx, cur, next), pre, attempt)
+		if again {
 			continue
 		}
 		if err != nil {

@@ -53,14 +53,8 @@ func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.Resource
 		if reflect.DeepEqual(next.Attributes, cur.Attributes) && next.PasswordHash == cur.PasswordHash {
 			break // nothing changes, so neither does the version
 		}
-		err = s.emailClaims(ctx, tenant, id, cur.Attributes, next.Attributes, func() error {
-			return s.Store.Replace(ctx, next, cur.Meta.Version)
-		})
-		if KindOf(err) == KindPreconditionFailed && pre.IfMatch == "" && attempt < maxReplaceAttempts {
-			// A concurrent writer won; apply the operations to its result.
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, Internal("patching the "+rt.ID, err)
-			}
+		again, err := lostRace(ctx, s.replaceStored(ctx, cur, next), pre, attempt)
+		if again {
 			continue
 		}
 		if err != nil {

@@ -98,14 +98,7 @@ var errTooManyOps = fmt.Errorf("the bulk request has more than maxOperations, %d
 
 // parseBulk reads a BulkRequest. Malformed operations are kept, to fail one by one.
 func parseBulk(body map[string]any) ([]*bulkOp, int, error) {
-	urns, _ := lookup(body, "schemas").([]any)
-	found := false
-	for _, u := range urns {
-		if s, ok := u.(string); ok && strings.EqualFold(s, schemas.BulkRequestURN) {
-			found = true
-		}
-	}
-	if !found {
+	if !hasSchema(body, schemas.BulkRequestURN) {
 		return nil, 0, resources.Errorf(resources.KindInvalidSyntax, "a bulk request must have \"schemas\": [%q]", schemas.BulkRequestURN)
 	}
 	failOnErrors := 0

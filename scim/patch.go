@@ -54,14 +54,7 @@ func prefersMinimal(r *http.Request) bool {
 // names are case-insensitive (Entra ID sends "Replace"); keys other than op, path and
 // value are ignored (Microsoft's validator sends "name").
 func parsePatch(rt *schemas.ResourceType, body map[string]any) ([]resources.PatchOp, error) {
-	urns, _ := lookup(body, "schemas").([]any)
-	found := false
-	for _, u := range urns {
-		if s, ok := u.(string); ok && strings.EqualFold(s, schemas.PatchOpURN) {
-			found = true
-		}
-	}
-	if !found {
+	if !hasSchema(body, schemas.PatchOpURN) {
 		return nil, resources.Errorf(resources.KindInvalidSyntax, "a PATCH request must have \"schemas\": [%q]", schemas.PatchOpURN)
 	}
 	raw, present := lookupKey(body, "Operations")

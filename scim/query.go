@@ -102,14 +102,7 @@ func splitList(v string) []string {
 // paramsFromBody reads a SearchRequest (RFC 7644 §3.4.3).
 func paramsFromBody(body map[string]any) (searchParams, error) {
 	var p searchParams
-	urns, _ := lookup(body, "schemas").([]any)
-	found := false
-	for _, u := range urns {
-		if s, ok := u.(string); ok && strings.EqualFold(s, schemas.SearchRequestURN) {
-			found = true
-		}
-	}
-	if !found {
+	if !hasSchema(body, schemas.SearchRequestURN) {
 		return p, resources.Errorf(resources.KindInvalidSyntax, "a search request must have \"schemas\": [%q]", schemas.SearchRequestURN)
 	}
 	for key, raw := range body {
@@ -174,6 +167,17 @@ func stringList(key string, raw any) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// hasSchema reports whether a message body lists the schema URN in "schemas".
+func hasSchema(body map[string]any, urn string) bool {
+	urns, _ := lookup(body, "schemas").([]any)
+	for _, u := range urns {
+		if s, ok := u.(string); ok && strings.EqualFold(s, urn) {
+			return true
+		}
+	}
+	return false
 }
 
 func lookup(body map[string]any, key string) any {

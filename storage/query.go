@@ -190,11 +190,16 @@ func (t *translator) node(f resources.Filter, neg bool) (bson.D, error) {
 
 // pair translates two filters joined by $and (and=true) or $or.
 func (t *translator) pair(l, r resources.Filter, neg, and bool) (bson.D, error) {
-	lq, err := t.node(l, neg)
+	return joined(l, r, neg, and, t.node)
+}
+
+// joined translates two filters with walk and joins them by $and (and=true) or $or.
+func joined(l, r resources.Filter, neg, and bool, walk func(resources.Filter, bool) (bson.D, error)) (bson.D, error) {
+	lq, err := walk(l, neg)
 	if err != nil {
 		return nil, err
 	}
-	rq, err := t.node(r, neg)
+	rq, err := walk(r, neg)
 	if err != nil {
 		return nil, err
 	}
@@ -269,19 +274,7 @@ func elementQuery(f resources.Filter, prefix string, parent resources.Path) (bso
 				o := x.(resources.Or)
 				l, r, and = o.Left, o.Right, neg
 			}
-			lq, err := walk(l, neg)
-			if err != nil {
-				return nil, err
-			}
-			rq, err := walk(r, neg)
-			if err != nil {
-				return nil, err
-			}
-			op := "$or"
-			if and {
-				op = "$and"
-			}
-			return bson.D{{Key: op, Value: bson.A{lq, rq}}}, nil
+			return joined(l, r, neg, and, walk)
 		case resources.Not:
 			return walk(x.Filter, !neg)
 		case resources.Compare:
