@@ -37,6 +37,9 @@ func (fr filterResolver) parse(raw string) (resources.Filter, error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, invalidFilter("the filter is empty")
 	}
+	if expr, ok := simpleFilter(raw); ok {
+		return fr.expression(expr)
+	}
 	outer, inner, err := extractValueFilters(raw)
 	if err != nil {
 		return nil, err
@@ -47,6 +50,95 @@ func (fr filterResolver) parse(raw string) (resources.Filter, error) {
 	}
 	fr.valueFilters = inner
 	return fr.expression(expr)
+}
+
+// simpleComparison is one comparison with a quoted string or a literal value, or a
+// presence test: attribute paths may be URN-qualified and dotted.
+var simpleComparison = regexp.MustCompile(`^\s*([A-Za-z][\w$.-]*(?::[\w$.-]+)*)\s+(?i:(pr)|(eq|ne|co|sw|ew|gt|ge|lt|le)\s+(?:"((?:[^"\\]|\\.)*)"|(true|false|null|-?\d+(?:\.\d+)?)))\s*$`)
+
+// simpleFilter parses, without the general parser, the filters identity providers send
+// most: one comparison, or several joined by "and" (userName eq "x", id eq "x" and
+// members eq "y"). The general parser costs about 100 µs and 2,000 allocations for
+// even these; everything else goes to it.
+func simpleFilter(raw string) (filter.Expression, bool) {
+	if strings.ContainsAny(raw, "()[]") {
+		return nil, false
+	}
+	parts := splitAnd(raw)
+	var expr filter.Expression
+	for _, part := range parts {
+		m := simpleComparison.FindStringSubmatch(part)
+		if m == nil {
+			return nil, false
+		}
+		path, ok := attributePath(m[1])
+		if !ok {
+			return nil, false
+		}
+		e := &filter.AttributeExpression{AttributePath: path, Operator: filter.PR}
+		if m[2] == "" {
+			e.Operator = filter.CompareOperator(strings.ToLower(m[3]))
+			switch {
+			case m[5] == "true" || m[5] == "false":
+				e.CompareValue = m[5] == "true"
+			case m[5] == "null":
+				e.CompareValue = nil
+			case m[5] != "":
+				e.CompareValue = json.Number(m[5])
+			default:
+				e.CompareValue = m[4] // escapes are resolved later, as the parser leaves them
+			}
+		}
+		if expr == nil {
+			expr = e
+		} else {
+			expr = &filter.LogicalExpression{Left: expr, Right: e, Operator: filter.AND}
+		}
+	}
+	return expr, expr != nil
+}
+
+// splitAnd splits a filter at " and " outside quoted strings; it gives up (one part)
+// when an " or " or " not" appears outside quotes, which need precedence.
+func splitAnd(raw string) []string {
+	var parts []string
+	inString, start := false, 0
+	lower := strings.ToLower(raw)
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case !inString && strings.HasPrefix(lower[i:], " or "), !inString && strings.HasPrefix(lower[i:], "not "):
+			return []string{raw + "\x00"} // not simple: make the regexp fail
+		case !inString && strings.HasPrefix(lower[i:], " and "):
+			parts = append(parts, raw[start:i])
+			start = i + 5
+			i += 4
+		}
+	}
+	return append(parts, raw[start:])
+}
+
+// attributePath splits "urn:…:name.sub" or "name.sub" as the parser would.
+func attributePath(s string) (filter.AttributePath, bool) {
+	var p filter.AttributePath
+	rest := s
+	if strings.HasPrefix(strings.ToLower(s), "urn:") {
+		i := strings.LastIndexByte(s, ':')
+		uri := s[:i]
+		p.URIPrefix, rest = &uri, s[i+1:]
+	}
+	name, sub, hasSub := strings.Cut(rest, ".")
+	if name == "" || (hasSub && (sub == "" || strings.Contains(sub, "."))) {
+		return p, false
+	}
+	p.AttributeName = name
+	if hasSub {
+		p.SubAttribute = &sub
+	}
+	return p, true
 }
 
 func invalidFilter(format string, args ...any) error {
