@@ -19,8 +19,8 @@ func BenchmarkRenderUser(b *testing.B) {
 	r := &resources.Resource{Type: schemas.UserResourceType, Tenant: "t", ID: "2819c223-7f76-453a-919d-413861904646",
 		Attributes: resources.Attributes{
 			"userName": "ada.lovelace@example.com", "active": true, "displayName": "Ada Lovelace",
-			"name":   resources.Attributes{"givenName": "Ada", "familyName": "Lovelace"},
-			"emails": []any{resources.Attributes{"value": "ada.lovelace@example.com", "type": "work", "primary": true}},
+			"name":                    resources.Attributes{"givenName": "Ada", "familyName": "Lovelace"},
+			"emails":                  []any{resources.Attributes{"value": "ada.lovelace@example.com", "type": "work", "primary": true}},
 			schemas.EnterpriseUserURN: resources.Attributes{"department": "Engineering"},
 		},
 		Meta:   resources.Meta{Created: now, LastModified: now, Version: 3},
