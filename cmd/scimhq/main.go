@@ -28,6 +28,7 @@ Usage:
   scimhq import --url URL --token T users.csv onboard users from a CSV file (any SCIM server)
   scimhq import --template                    print the CSV template
   scimhq conformance --url URL --token T      check any SCIM server (RFC 7644, Okta, Entra ID)
+  scimhq bench [--url URL --token T]          measure a SCIM server (default: scimhq in-process)
 
 Run "scimhq COMMAND -h" for a command's flags. Every flag can also be set in the
 environment (SCIMHQ_ADDR, SCIMHQ_MONGODB_URI, ...) or in a YAML file (--config).
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return importCommand(ctx, args[1:], stdout, stderr)
 	case "conformance":
 		return conformanceCommand(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

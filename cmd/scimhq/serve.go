@@ -110,6 +110,11 @@ func newLogger(format string, w io.Writer) (*zap.Logger, error) {
 // openStore connects to the configured MongoDB, or starts the embedded engine when no
 // URI is configured. The returned function closes both.
 func openStore(ctx context.Context, cfg *Config, logger *zap.Logger) (*storage.Store, func(), error) {
+	return openStoreWith(ctx, cfg, logger, storage.Options{Database: cfg.Database})
+}
+
+// openStoreWith is openStore with storage options (a command monitor, a timeout).
+func openStoreWith(ctx context.Context, cfg *Config, logger *zap.Logger, opts storage.Options) (*storage.Store, func(), error) {
 	uri := cfg.MongoDBURI
 	var embedded *storage.Embedded
 	if uri == "" {
@@ -123,7 +128,7 @@ func openStore(ctx context.Context, cfg *Config, logger *zap.Logger) (*storage.S
 	}
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	store, err := storage.Open(openCtx, uri, storage.Options{Database: cfg.Database})
+	store, err := storage.Open(openCtx, uri, opts)
 	if err != nil {
 		if embedded != nil {
 			_ = embedded.Close()

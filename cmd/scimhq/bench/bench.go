@@ -1,0 +1,279 @@
+// Package bench drives a SCIM 2.0 server with the loads identity providers put on it
+// and measures, per kind of request, throughput, latency percentiles and errors. It
+// prepares its own data (named with a run tag), cleans it up, and stops by itself after
+// a number of requests or a duration.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config says what to run.
+type Config struct {
+	URL, Token  string
+	Workload    string        // one of Workloads
+	Users       int           // users to prepare (and, for onboard, to create)
+	Concurrency int           // clients sending at once
+	Requests    int           // stop after this many requests (0: use Duration)
+	Duration    time.Duration // stop after this long (when Requests is 0)
+	HTTPClient  *http.Client
+	// KindHeader names each request's kind in the X-Bench-Kind header, so that a
+	// server run in-process can attribute its database commands to kinds.
+	KindHeader bool
+	// Prepared, when set, is called between the preparation and the measured run.
+	Prepared func()
+}
+
+// Workloads are the loads the tool knows.
+var Workloads = []string{"read", "okta-sync", "entra-sync", "onboard"}
+
+// Stat is the figures of one kind of request.
+type Stat struct {
+	Kind       string        `json:"kind"`
+	Requests   int           `json:"requests"`
+	Errors     int           `json:"errors"`
+	PerSecond  float64       `json:"perSecond"`
+	P50        time.Duration `json:"p50Ns"`
+	P90        time.Duration `json:"p90Ns"`
+	P99        time.Duration `json:"p99Ns"`
+	Max        time.Duration `json:"maxNs"`
+	DBCommands float64       `json:"dbCommandsPerRequest,omitempty"`
+	Baseline   float64       `json:"baselinePerSecond,omitempty"`
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Workload    string        `json:"workload"`
+	URL         string        `json:"url"`
+	Concurrency int           `json:"concurrency"`
+	Duration    time.Duration `json:"durationNs"`
+	Sent        int           `json:"requestsSent"`
+	Stats       []Stat        `json:"stats"`
+}
+
+// sample is one request's outcome.
+type sample struct {
+	kind    string
+	latency time.Duration
+	failed  bool
+}
+
+// recorder collects samples from concurrent clients.
+type recorder struct {
+	mu      sync.Mutex
+	samples []sample
+	sent    atomic.Int64
+}
+
+func (r *recorder) add(s sample) {
+	r.mu.Lock()
+	r.samples = append(r.samples, s)
+	r.mu.Unlock()
+}
+
+// client sends requests and records them.
+type client struct {
+	base, token string
+	http        *http.Client
+	rec         *recorder
+	kindHeader  bool
+}
+
+// do sends a request of a kind; want is the expected status (anything else is an
+// error). out, when given, receives the decoded JSON answer.
+func (c *client) do(ctx context.Context, kind, method, path string, body any, want int, out any) error {
+	var reader io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		reader = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, reader)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	if c.kindHeader {
+		req.Header.Set("X-Bench-Kind", kind)
+	}
+	c.rec.sent.Add(1)
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	var data []byte
+	if err == nil {
+		data, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	elapsed := time.Since(start)
+	failed := err != nil || resp.StatusCode != want
+	c.rec.add(sample{kind: kind, latency: elapsed, failed: failed})
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(data))
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// Run runs a workload and returns its report.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	if !slices.Contains(Workloads, cfg.Workload) {
+		return Report{}, fmt.Errorf("unknown workload %q (known: %s)", cfg.Workload, strings.Join(Workloads, ", "))
+	}
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 1
+	}
+	if cfg.Users < 1 {
+		cfg.Users = 100
+	}
+	if cfg.Requests == 0 && cfg.Duration == 0 {
+		cfg.Requests = 1000
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 5 * time.Minute}
+	}
+	rec := &recorder{}
+	c := &client{base: strings.TrimRight(cfg.URL, "/"), token: cfg.Token, http: hc, rec: rec, kindHeader: cfg.KindHeader}
+	w := &workload{c: c, cfg: cfg, tag: tag()}
+	defer w.cleanUp()
+	if err := w.prepare(ctx); err != nil {
+		return Report{}, fmt.Errorf("preparing the data: %w", err)
+	}
+	rec.samples = nil // preparation is not measured
+	rec.sent.Store(0)
+	if cfg.Prepared != nil {
+		cfg.Prepared()
+	}
+	start := time.Now()
+	w.run(ctx)
+	report := Report{Workload: cfg.Workload, URL: c.base, Concurrency: cfg.Concurrency, Duration: time.Since(start), Sent: int(rec.sent.Load())}
+	report.Stats = summarise(rec.samples, report.Duration)
+	return report, nil
+}
+
+func tag() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "bench-" + hex.EncodeToString(b)
+}
+
+// summarise turns samples into per-kind figures, kinds in name order.
+func summarise(samples []sample, elapsed time.Duration) []Stat {
+	byKind := map[string][]sample{}
+	for _, s := range samples {
+		byKind[s.kind] = append(byKind[s.kind], s)
+	}
+	var out []Stat
+	for kind, ss := range byKind {
+		lat := make([]time.Duration, len(ss))
+		st := Stat{Kind: kind, Requests: len(ss)}
+		for i, s := range ss {
+			lat[i] = s.latency
+			if s.failed {
+				st.Errors++
+			}
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+		st.P50, st.P90, st.P99, st.Max = pct(0.50), pct(0.90), pct(0.99), lat[len(lat)-1]
+		st.PerSecond = float64(len(ss)) / elapsed.Seconds()
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return out
+}
+
+// WriteText writes the report as a table.
+func (r Report) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "workload %s against %s, %d clients, %v, %d requests\n", r.Workload, r.URL, r.Concurrency, r.Duration.Round(time.Millisecond), r.Sent)
+	fmt.Fprintf(w, "%-22s %9s %7s %10s %10s %10s %10s %10s %8s %9s\n", "kind", "requests", "errors", "req/s", "p50", "p90", "p99", "max", "db/req", "vs base")
+	for _, s := range r.Stats {
+		db, vs := "-", "-"
+		if s.DBCommands > 0 {
+			db = fmt.Sprintf("%.1f", s.DBCommands)
+		}
+		if s.Baseline > 0 {
+			vs = fmt.Sprintf("%.2f", s.PerSecond/s.Baseline)
+		}
+		fmt.Fprintf(w, "%-22s %9d %7d %10.1f %10v %10v %10v %10v %8s %9s\n", s.Kind, s.Requests, s.Errors, s.PerSecond,
+			s.P50.Round(time.Microsecond), s.P90.Round(time.Microsecond), s.P99.Round(time.Microsecond), s.Max.Round(time.Microsecond), db, vs)
+	}
+}
+
+type kindKey struct{}
+
+// WithKinds wraps a server's handler so that each request's context carries the kind
+// the bench sent in X-Bench-Kind (see KindOf).
+func WithKinds(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if kind := r.Header.Get("X-Bench-Kind"); kind != "" {
+			r = r.WithContext(context.WithValue(r.Context(), kindKey{}, kind))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// KindOf returns the bench kind a context carries, or "".
+func KindOf(ctx context.Context) string {
+	k, _ := ctx.Value(kindKey{}).(string)
+	return k
+}
+
+// CommandCounter counts database commands per bench kind.
+type CommandCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// Count records a command issued for a context.
+func (c *CommandCounter) Count(ctx context.Context) {
+	kind := KindOf(ctx)
+	if kind == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil {
+		c.counts = map[string]int{}
+	}
+	c.counts[kind]++
+}
+
+// Reset forgets the counts (after the preparation).
+func (c *CommandCounter) Reset() {
+	c.mu.Lock()
+	c.counts = nil
+	c.mu.Unlock()
+}
+
+// Apply sets each stat's database commands per request.
+func (c *CommandCounter) Apply(stats []Stat) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range stats {
+		if n := c.counts[stats[i].Kind]; n > 0 {
+			stats[i].DBCommands = float64(n) / float64(stats[i].Requests)
+		}
+	}
+}

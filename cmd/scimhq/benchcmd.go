@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.uber.org/zap"
+
+	"github.com/scimhq/scimhq/cmd/scimhq/bench"
+	"github.com/scimhq/scimhq/resources"
+	"github.com/scimhq/scimhq/scim"
+	"github.com/scimhq/scimhq/storage"
+)
+
+// benchCommand measures a SCIM server under provisioning loads: a server given by --url,
+// or scimhq started in-process (on the embedded engine in a scratch directory, or on
+// --mongodb-uri), where --trace-db also counts the database commands of each request
+// kind.
+func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("scimhq bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("url", os.Getenv("SCIMHQ_URL"), "SCIM root of the server to measure; empty starts scimhq in-process")
+	token := fs.String("token", os.Getenv("SCIMHQ_TOKEN"), "bearer token for --url")
+	workloads := fs.String("workload", "read", "workloads, comma-separated, or all: "+strings.Join(bench.Workloads, ", "))
+	users := fs.Int("users", 200, "users to prepare (onboard: to create, twice)")
+	concurrency := fs.Int("concurrency", 4, "clients sending at once")
+	requests := fs.Int("requests", 0, "stop after this many requests (default 1000 unless --duration)")
+	duration := fs.Duration("duration", 0, "stop after this long")
+	jsonOut := fs.String("json", "", "also write the reports as JSON to this file")
+	traceDB := fs.Bool("trace-db", true, "count database commands per request kind (in-process only)")
+	cfg, err := parseConfig(fs, args, "mongodb-uri", "database")
+	if err != nil {
+		return err
+	}
+	var counter bench.CommandCounter
+	if *base == "" {
+		url, secret, stop, err := inProcessServer(ctx, cfg, &counter, *traceDB)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		*base, *token = url, secret
+		fmt.Fprintf(stdout, "measuring scimhq in-process at %s (%s)\n", url, engineName(cfg))
+	} else if *token == "" {
+		return exitStatus{2, errors.New("bench: --token is required with --url")}
+	}
+	list := bench.Workloads
+	if *workloads != "all" {
+		list = strings.Split(*workloads, ",")
+	}
+	var reports []bench.Report
+	for _, w := range list {
+		report, err := bench.Run(ctx, bench.Config{
+			URL: *base, Token: *token, Workload: strings.TrimSpace(w), Users: *users, Concurrency: *concurrency,
+			Requests: *requests, Duration: *duration, KindHeader: true, Prepared: counter.Reset,
+		})
+		if err != nil {
+			return err
+		}
+		counter.Apply(report.Stats)
+		report.WriteText(stdout)
+		fmt.Fprintln(stdout)
+		reports = append(reports, report)
+	}
+	if *jsonOut != "" {
+		data, _ := json.MarshalIndent(reports, "", "  ")
+		if err := os.WriteFile(*jsonOut, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func engineName(cfg *Config) string {
+	if cfg.MongoDBURI != "" {
+		return "MongoDB"
+	}
+	return "embedded FerretDB v1.24 on SQLite"
+}
+
+// inProcessServer starts scimhq on a loopback port with a fresh token, on a scratch
+// embedded database unless a MongoDB URI is configured.
+func inProcessServer(ctx context.Context, cfg *Config, counter *bench.CommandCounter, trace bool) (string, string, func(), error) {
+	scratch := ""
+	if cfg.MongoDBURI == "" {
+		dir, err := os.MkdirTemp("", "scimhq-bench-*")
+		if err != nil {
+			return "", "", nil, err
+		}
+		scratch, cfg.DataDir = dir, dir
+	}
+	opts := storage.Options{Database: cfg.Database, Timeout: 10 * time.Minute}
+	if trace {
+		opts.Monitor = &event.CommandMonitor{Started: func(ctx context.Context, _ *event.CommandStartedEvent) { counter.Count(ctx) }}
+	}
+	store, closeStore, err := openStoreWith(ctx, cfg, zap.NewNop(), opts)
+	if err != nil {
+		return "", "", nil, err
+	}
+	_, secret, err := resources.NewToken(ctx, store, defaultTenant, "bench")
+	if err != nil {
+		closeStore()
+		return "", "", nil, err
+	}
+	srv := &scim.Server{Service: &resources.Service{Store: store, Policy: cfg.policy()}, Ready: store.Ping}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		closeStore()
+		return "", "", nil, err
+	}
+	hs := &http.Server{Handler: bench.WithKinds(srv.Handler())}
+	go func() { _ = hs.Serve(ln) }()
+	stop := func() {
+		_ = hs.Close()
+		closeStore()
+		if scratch != "" {
+			_ = os.RemoveAll(scratch)
+		}
+	}
+	return "http://" + ln.Addr().String() + scim.Prefix, secret, stop, nil
+}
