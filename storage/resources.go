@@ -40,7 +40,7 @@ func writeError(r *resources.Resource, what string, err error) error {
 // error code 11000; FerretDB v1.24 does for inserts, but reports an update that breaks a
 // unique index as an InternalError carrying SQLite's message.
 func isDuplicateKey(err error) bool {
-	return mongo.IsDuplicateKeyError(err) || strings.Contains(err.Error(), "UNIQUE constraint failed")
+	return err != nil && (mongo.IsDuplicateKeyError(err) || strings.Contains(err.Error(), "UNIQUE constraint failed"))
 }
 
 // Get returns one resource of the tenant.

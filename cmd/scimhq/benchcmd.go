@@ -38,21 +38,28 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	duration := fs.Duration("duration", 0, "stop after this long")
 	jsonOut := fs.String("json", "", "also write the reports as JSON to this file")
 	traceDB := fs.Bool("trace-db", true, "count database commands per request kind (in-process only)")
+	baseline := fs.Bool("baseline", false, "also run each request kind's logical operation straight through the MongoDB driver and print SCIM throughput as a ratio of it (in-process only)")
 	cfg, err := parseConfig(fs, args, "mongodb-uri", "database")
 	if err != nil {
 		return err
 	}
 	var counter bench.CommandCounter
+	var baselineFn bench.BaselineFunc
 	if *base == "" {
-		url, secret, stop, err := inProcessServer(ctx, cfg, &counter, *traceDB)
+		url, secret, store, stop, err := inProcessServer(ctx, cfg, &counter, *traceDB)
 		if err != nil {
 			return err
 		}
 		defer stop()
 		*base, *token = url, secret
 		fmt.Fprintf(stdout, "measuring scimhq in-process at %s (%s)\n", url, engineName(cfg))
+		if *baseline {
+			baselineFn = driverBaseline(store)
+		}
 	} else if *token == "" {
 		return exitStatus{2, errors.New("bench: --token is required with --url")}
+	} else if *baseline {
+		return exitStatus{2, errors.New("bench: --baseline measures the database under an in-process scimhq; leave out --url")}
 	}
 	list := bench.Workloads
 	if *workloads != "all" {
@@ -62,7 +69,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	for _, w := range list {
 		report, err := bench.Run(ctx, bench.Config{
 			URL: *base, Token: *token, Workload: strings.TrimSpace(w), Users: *users, Concurrency: *concurrency,
-			Requests: *requests, Duration: *duration, KindHeader: true, Prepared: counter.Reset,
+			Requests: *requests, Duration: *duration, KindHeader: true, Prepared: counter.Reset, Baseline: baselineFn,
 		})
 		if err != nil {
 			return err
@@ -90,12 +97,12 @@ func engineName(cfg *Config) string {
 
 // inProcessServer starts scimhq on a loopback port with a fresh token, on a scratch
 // embedded database unless a MongoDB URI is configured.
-func inProcessServer(ctx context.Context, cfg *Config, counter *bench.CommandCounter, trace bool) (string, string, func(), error) {
+func inProcessServer(ctx context.Context, cfg *Config, counter *bench.CommandCounter, trace bool) (string, string, *storage.Store, func(), error) {
 	scratch := ""
 	if cfg.MongoDBURI == "" {
 		dir, err := os.MkdirTemp("", "scimhq-bench-*")
 		if err != nil {
-			return "", "", nil, err
+			return "", "", nil, nil, err
 		}
 		scratch, cfg.DataDir = dir, dir
 	}
@@ -105,18 +112,18 @@ func inProcessServer(ctx context.Context, cfg *Config, counter *bench.CommandCou
 	}
 	store, closeStore, err := openStoreWith(ctx, cfg, zap.NewNop(), opts)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", nil, nil, err
 	}
 	_, secret, err := resources.NewToken(ctx, store, defaultTenant, "bench")
 	if err != nil {
 		closeStore()
-		return "", "", nil, err
+		return "", "", nil, nil, err
 	}
 	srv := &scim.Server{Service: &resources.Service{Store: store, Policy: cfg.policy()}, Ready: store.Ping}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		closeStore()
-		return "", "", nil, err
+		return "", "", nil, nil, err
 	}
 	hs := &http.Server{Handler: bench.WithKinds(srv.Handler())}
 	go func() { _ = hs.Serve(ln) }()
@@ -127,5 +134,34 @@ func inProcessServer(ctx context.Context, cfg *Config, counter *bench.CommandCou
 			_ = os.RemoveAll(scratch)
 		}
 	}
-	return "http://" + ln.Addr().String() + scim.Prefix, secret, stop, nil
+	return "http://" + ln.Addr().String() + scim.Prefix, secret, store, stop, nil
+}
+
+// baselineOps maps the bench's request kinds to the logical operations they perform.
+var baselineOps = map[string]storage.BaselineOp{
+	"GET user":                  storage.BaselineGet,
+	"okta: GET user":            storage.BaselineGet,
+	"filter userName eq":        storage.BaselineFindUserName,
+	"okta: find by userName":    storage.BaselineFindUserName,
+	"entra: find by externalId": storage.BaselineFindExternal,
+	"page of 100 sorted":        storage.BaselinePage,
+	"okta: deactivate":          storage.BaselineSetActive,
+	"entra: patch attributes":   storage.BaselineSetTitle,
+	"okta: member add":          storage.BaselineMemberAdd,
+	"entra: member add":         storage.BaselineMemberAdd,
+	"okta: member remove":       storage.BaselineMemberRemove,
+	"entra: member remove":      storage.BaselineMemberRemove,
+}
+
+// driverBaseline runs a kind's logical operation on the in-process server's store, in
+// the tenant the bench's token belongs to.
+func driverBaseline(store *storage.Store) bench.BaselineFunc {
+	return func(ctx context.Context, kind string, t bench.Target) (bool, error) {
+		op, ok := baselineOps[kind]
+		if !ok {
+			return false, nil
+		}
+		return true, store.Baseline(ctx, op, storage.BaselineTarget{Tenant: defaultTenant, UserID: t.UserID,
+			UserName: t.UserName, ExternalID: t.ExternalID, GroupID: t.GroupID, Skip: t.Skip})
+	}
 }

@@ -210,3 +210,50 @@ func (w *workload) onboard(ctx context.Context) {
 		}
 	}
 }
+
+// baseline runs the baseline of each measured kind as often as the kind was sent.
+func (w *workload) baseline(ctx context.Context, stats []Stat) error {
+	if len(w.users) == 0 {
+		return nil
+	}
+	for k := range stats {
+		st := &stats[k]
+		target := func(r *rand.Rand) Target {
+			i := r.IntN(len(w.users))
+			return Target{UserID: w.users[i], UserName: w.userName(i), ExternalID: fmt.Sprintf("%s-ext-%06d", w.tag, i),
+				GroupID: w.group, Skip: r.IntN(max(len(w.users)-99, 1))}
+		}
+		if ok, err := w.cfg.Baseline(ctx, st.Kind, target(rand.New(rand.NewPCG(1, 2)))); err != nil || !ok {
+			if err != nil {
+				return fmt.Errorf("%s: %w", st.Kind, err)
+			}
+			continue
+		}
+		var left atomic.Int64
+		left.Store(int64(st.Requests - 1))
+		var failed atomic.Value
+		var spent atomic.Int64 // summed time of the operations, like the SCIM latencies
+		var wg sync.WaitGroup
+		for n := range w.cfg.Concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(n), 7))
+				for left.Add(-1) >= 0 {
+					began := time.Now()
+					if _, err := w.cfg.Baseline(ctx, st.Kind, target(r)); err != nil {
+						failed.Store(err)
+						return
+					}
+					spent.Add(int64(time.Since(began)))
+				}
+			}()
+		}
+		wg.Wait()
+		if err, ok := failed.Load().(error); ok {
+			return fmt.Errorf("%s: %w", st.Kind, err)
+		}
+		st.Baseline = time.Duration(spent.Load() / int64(max(st.Requests-1, 1)))
+	}
+	return nil
+}
