@@ -388,6 +388,9 @@ func (v *validator) members(raw any) ([]Member, error) {
 	}
 	list, ok := raw.([]any)
 	if !ok {
+		if s, isString := raw.(string); isString {
+			return nil, Errorf(KindInvalidValue, "attribute \"members\" must be a JSON array of {\"value\": id} objects, not the string %q; send [{\"value\": %q}]", s, s)
+		}
 		return nil, Errorf(KindInvalidValue, "attribute \"members\" must be a JSON array of {\"value\": id} objects")
 	}
 	def := schemas.Group.Attribute("members")
