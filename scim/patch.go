@@ -94,8 +94,12 @@ func parseOperation(rt *schemas.ResourceType, m map[string]any) (resources.Patch
 	default:
 		return op, resources.Errorf(resources.KindInvalidSyntax, "op must be add, replace or remove, not %q", name)
 	}
-	rawPath, hasPath := lookup(m, "path").(string)
-	if !hasPath || strings.TrimSpace(rawPath) == "" {
+	pathValue, present := lookupKey(m, "path")
+	rawPath, isString := pathValue.(string)
+	if present && pathValue != nil && !isString {
+		return op, resources.Errorf(resources.KindInvalidPath, "path must be a string such as \"name.givenName\" or \"emails[type eq \\\"work\\\"].value\", not %v", pathValue)
+	}
+	if strings.TrimSpace(rawPath) == "" {
 		if op.Op != "remove" && op.Value == nil {
 			return op, resources.Errorf(resources.KindInvalidValue, "an %s operation needs a value", op.Op)
 		}
