@@ -103,16 +103,20 @@ func simpleFilter(raw string) (filter.Expression, bool) {
 func splitAnd(raw string) []string {
 	var parts []string
 	inString, start := false, 0
-	lower := strings.ToLower(raw)
+	// at compares case-insensitively at a byte offset of raw itself: a lower-cased copy
+	// may differ in length (invalid UTF-8 becomes U+FFFD), and with it the offsets.
+	at := func(i int, word string) bool {
+		return len(raw)-i >= len(word) && strings.EqualFold(raw[i:i+len(word)], word)
+	}
 	for i := 0; i < len(raw); i++ {
 		switch c := raw[i]; {
 		case inString && c == '\\':
 			i++
 		case c == '"':
 			inString = !inString
-		case !inString && strings.HasPrefix(lower[i:], " or "), !inString && strings.HasPrefix(lower[i:], "not "):
+		case !inString && at(i, " or "), !inString && at(i, "not "):
 			return []string{raw + "\x00"} // not simple: make the regexp fail
-		case !inString && strings.HasPrefix(lower[i:], " and "):
+		case !inString && at(i, " and "):
 			parts = append(parts, raw[start:i])
 			start = i + 5
 			i += 4
