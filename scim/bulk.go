@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,6 +34,7 @@ type bulkOp struct {
 	data                    map[string]any
 	refs                    []string // the bulkIds the operation refers to
 	key                     string   // for POST: what identifies a repetition of it
+	badVersion              bool     // a version was given but is not a string
 }
 
 // bulkResult is one operation's entry in the BulkResponse.
@@ -123,6 +125,9 @@ func parseBulk(body map[string]any) ([]*bulkOp, int, error) {
 		op.method = strings.ToUpper(str(lookup(m, "method")))
 		op.bulkID = str(lookup(m, "bulkId"))
 		op.version = str(lookup(m, "version"))
+		if v := lookup(m, "version"); v != nil && op.version == "" {
+			op.badVersion = true // checked with the operation: a precondition is never dropped
+		}
 		op.path = str(lookup(m, "path"))
 		op.data, _ = lookup(m, "data").(map[string]any)
 		ops[i] = op
@@ -160,6 +165,8 @@ func (op *bulkOp) check(seen map[string]bool) error {
 		return resources.Errorf(resources.KindInvalidValue, "bulkId %q is used twice; each must be unique in the request", op.bulkID)
 	case op.method != "DELETE" && op.data == nil:
 		return resources.Errorf(resources.KindInvalidSyntax, "a %s needs \"data\", a JSON object", op.method)
+	case op.badVersion:
+		return resources.Errorf(resources.KindInvalidValue, "version must be an entity tag string such as W/\"3\" (it is the operation's If-Match)")
 	}
 	if op.bulkID != "" {
 		seen[op.bulkID] = true
@@ -173,6 +180,9 @@ func (op *bulkOp) check(seen map[string]bool) error {
 	op.refs = references(op.data, nil)
 	if strings.HasPrefix(id, bulkRef) {
 		op.refs = append(op.refs, strings.TrimPrefix(id, bulkRef))
+	}
+	if op.bulkID != "" && slices.Contains(op.refs, op.bulkID) {
+		return resources.Errorf(resources.KindInvalidValue, "the operation refers to its own bulkId %q; a resource cannot reference itself", op.bulkID)
 	}
 	return nil
 }

@@ -164,7 +164,10 @@ func (run *bulkRun) strip(op *bulkOp) {
 	for key, val := range op.data {
 		switch {
 		case strings.EqualFold(key, "members"):
-			list, _ := val.([]any)
+			list, isList := val.([]any)
+			if !isList {
+				continue // not a list: validation rejects it as it is
+			}
 			var kept []any
 			for _, m := range list {
 				mm, _ := m.(map[string]any)
@@ -175,7 +178,7 @@ func (run *bulkRun) strip(op *bulkOp) {
 				kept = append(kept, m)
 			}
 			op.data[key] = kept
-		case strings.EqualFold(key, schemas.EnterpriseUserURN):
+		case strings.EqualFold(key, schemas.EnterpriseUserURN) && op.rt == schemas.UserResourceType:
 			ext, _ := val.(map[string]any)
 			for k, mgr := range ext {
 				mm, _ := mgr.(map[string]any)
@@ -210,6 +213,11 @@ func (run *bulkRun) applyFixups() {
 			_, err = run.s.Service.Patch(ctx, run.tenant, f.op.rt, owner, []resources.PatchOp{{Op: op, Path: path, Value: value}}, resources.Precondition{})
 		}
 		if err != nil {
+			// The operation fails as a whole: the resource it created goes again.
+			if derr := run.s.Service.Delete(ctx, run.tenant, f.op.rt, owner, resources.Precondition{}); derr != nil {
+				resources.Logger(ctx).Warn("could not undo a bulk create whose references failed")
+			}
+			delete(run.created, f.op.bulkID)
 			run.errs++
 			run.results[f.op.index] = &bulkResult{op: f.op, err: err}
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	filter "github.com/scim2/filter-parser/v2"
 
@@ -457,6 +458,9 @@ func compareValue(a *schemas.Attribute, op resources.Operator, v any) (any, erro
 		s, ok := v.(string)
 		if !ok {
 			return nil, fmt.Errorf("%q is a string attribute; put the value in double quotes", a.Name)
+		}
+		if !utf8.ValidString(s) {
+			return nil, fmt.Errorf("the value for %q is not valid UTF-8", a.Name)
 		}
 		if a.Type == schemas.Binary && ordering {
 			return nil, fmt.Errorf("%q is binary and cannot be compared with %s", a.Name, op)
