@@ -37,6 +37,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	requests := fs.Int("requests", 0, "stop after this many requests (default 1000 unless --duration)")
 	duration := fs.Duration("duration", 0, "stop after this long")
 	jsonOut := fs.String("json", "", "also write the reports as JSON to this file")
+	groupSizes := fs.String("group-sizes", "10,10000,100000", "sizes of the groups workload's groups")
 	traceDB := fs.Bool("trace-db", true, "count database commands per request kind (in-process only)")
 	baseline := fs.Bool("baseline", false, "also run each request kind's logical operation straight through the MongoDB driver and print SCIM throughput as a ratio of it (in-process only)")
 	cfg, err := parseConfig(fs, args, "mongodb-uri", "database")
@@ -45,6 +46,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	var counter bench.CommandCounter
 	var baselineFn bench.BaselineFunc
+	scratch := *base == ""
 	if *base == "" {
 		url, secret, store, stop, err := inProcessServer(ctx, cfg, &counter, *traceDB)
 		if err != nil {
@@ -61,6 +63,14 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	} else if *baseline {
 		return exitStatus{2, errors.New("bench: --baseline measures the database under an in-process scimhq; leave out --url")}
 	}
+	var sizes []int
+	for _, f := range strings.Split(*groupSizes, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 1 {
+			return exitStatus{2, fmt.Errorf("bench: --group-sizes takes positive numbers, not %q", f)}
+		}
+		sizes = append(sizes, n)
+	}
 	list := bench.Workloads
 	if *workloads != "all" {
 		list = strings.Split(*workloads, ",")
@@ -70,6 +80,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		report, err := bench.Run(ctx, bench.Config{
 			URL: *base, Token: *token, Workload: strings.TrimSpace(w), Users: *users, Concurrency: *concurrency,
 			Requests: *requests, Duration: *duration, KindHeader: true, Prepared: counter.Reset, Baseline: baselineFn,
+			GroupSizes: sizes, SkipCleanup: scratch && cfg.MongoDBURI == "",
 		})
 		if err != nil {
 			return err

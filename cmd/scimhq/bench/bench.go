@@ -33,6 +33,11 @@ type Config struct {
 	// KindHeader names each request's kind in the X-Bench-Kind header, so that a
 	// server run in-process can attribute its database commands to kinds.
 	KindHeader bool
+	// GroupSizes are the sizes of the groups workload's groups (default 10, 10,000 and
+	// 100,000).
+	GroupSizes []int
+	// SkipCleanup leaves the run's data in place (for a scratch database dropped whole).
+	SkipCleanup bool
 	// Prepared, when set, is called between the preparation and the measured run.
 	Prepared func()
 	// Baseline, when set, is run after the measured run as many times per request kind
@@ -53,7 +58,7 @@ type Target struct {
 }
 
 // Workloads are the loads the tool knows.
-var Workloads = []string{"read", "okta-sync", "entra-sync", "onboard"}
+var Workloads = []string{"read", "okta-sync", "entra-sync", "onboard", "groups"}
 
 // Stat is the figures of one kind of request.
 type Stat struct {
@@ -175,6 +180,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	if cfg.Requests == 0 && cfg.Duration == 0 {
 		cfg.Requests = 1000
+	}
+	if len(cfg.GroupSizes) == 0 {
+		cfg.GroupSizes = []int{10, 10_000, 100_000}
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {

@@ -26,13 +26,17 @@ func TestWorkloadsAddUp(t *testing.T) {
 	for _, w := range bench.Workloads {
 		t.Run(w, func(t *testing.T) {
 			srv := scimtest.New(t, scimtest.Options{})
-			r, err := bench.Run(context.Background(), bench.Config{URL: srv.URL, Token: srv.Token, Workload: w, Users: 12, Requests: 30, Concurrency: 3})
+			r, err := bench.Run(context.Background(), bench.Config{URL: srv.URL, Token: srv.Token, Workload: w, Users: 12, Requests: 30, Concurrency: 3,
+				GroupSizes: []int{3, 8}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			requests, errors := total(r)
 			if requests != r.Sent || requests == 0 || errors != 0 {
 				t.Fatalf("sent %d, counted %d, errors %d: %+v", r.Sent, requests, errors, r.Stats)
+			}
+			if w == "groups" && len(r.Stats) != 4 {
+				t.Fatalf("groups of 2 sizes: want add and remove for each, got %+v", r.Stats)
 			}
 			if w != "onboard" && r.Sent < 30 {
 				t.Fatalf("the request budget was 30, sent %d", r.Sent)

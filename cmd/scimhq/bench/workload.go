@@ -22,13 +22,14 @@ const (
 // workload holds a run's data: the users and group it prepared, for the requests to
 // use and for clean-up.
 type workload struct {
-	c     *client
-	cfg   Config
-	tag   string
-	users []string // ids
-	group string
-	mu    sync.Mutex
-	extra []string // paths of resources created during the run
+	c      *client
+	cfg    Config
+	tag    string
+	users  []string // ids
+	group  string
+	groups []string // the groups workload's groups, one per size
+	mu     sync.Mutex
+	extra  []string // paths of resources created during the run
 }
 
 func (w *workload) userName(i int) string { return fmt.Sprintf("%s-%06d@example.com", w.tag, i) }
@@ -44,8 +45,11 @@ func (w *workload) userBody(i int) map[string]any {
 
 // prepare creates the users and the group the workload reads and changes.
 func (w *workload) prepare(ctx context.Context) error {
-	if w.cfg.Workload == "onboard" {
+	switch w.cfg.Workload {
+	case "onboard":
 		return nil
+	case "groups":
+		return w.prepareGroups(ctx)
 	}
 	for i := 0; i < w.cfg.Users; i++ {
 		var created struct{ ID string }
@@ -65,6 +69,9 @@ func (w *workload) prepare(ctx context.Context) error {
 
 // cleanUp deletes what the run created.
 func (w *workload) cleanUp() {
+	if w.cfg.SkipCleanup {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	paths := append([]string{}, w.extra...)
@@ -94,6 +101,10 @@ func (w *workload) run(ctx context.Context) {
 			return budget.Add(-1) >= 0
 		}
 		return time.Now().Before(deadline) && ctx.Err() == nil
+	}
+	if w.cfg.Workload == "groups" {
+		w.runGroups(ctx, more)
+		return
 	}
 	var wg sync.WaitGroup
 	for n := range w.cfg.Concurrency {
