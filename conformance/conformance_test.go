@@ -152,3 +152,35 @@ func TestBrokenServersFail(t *testing.T) {
 		})
 	}
 }
+
+// TestUsersOnlyServerSkipsGroups: a server whose /ResourceTypes lists no Group has its
+// group cases skipped with that reason, not failed.
+func TestUsersOnlyServerSkipsGroups(t *testing.T) {
+	usersOnly := rewrite(
+		func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/ResourceTypes") },
+		func(rec *httptest.ResponseRecorder) (int, http.Header, []byte) {
+			var m map[string]any
+			_ = json.Unmarshal(rec.Body.Bytes(), &m)
+			var kept []any
+			for _, r := range m["Resources"].([]any) {
+				if r.(map[string]any)["endpoint"] != "/Groups" {
+					kept = append(kept, r)
+				}
+			}
+			m["Resources"], m["totalResults"] = kept, len(kept)
+			body, _ := json.Marshal(m)
+			return rec.Code, rec.Header(), body
+		})
+	report := run(t, usersOnly)
+	skipped := 0
+	for _, res := range report.Results {
+		if res.Status == conformance.Skip && strings.Contains(res.Reason, "Group resource type") {
+			skipped++
+		}
+	}
+	if skipped == 0 || report.Count(conformance.Fail) > 0 {
+		var text bytes.Buffer
+		report.WriteText(&text)
+		t.Fatalf("%d group cases skipped, %d failed:\n%s", skipped, report.Count(conformance.Fail), text.String())
+	}
+}

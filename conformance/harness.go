@@ -21,6 +21,7 @@ const (
 	FeatureSort   Feature = "sort"
 	FeatureETag   Feature = "etag"
 	FeatureCursor Feature = "cursor paging (RFC 9865)"
+	FeatureGroups Feature = "a Group resource type (/ResourceTypes)"
 )
 
 // Capabilities is what the server claims.
@@ -57,6 +58,14 @@ func discover(ctx context.Context, c *client) (Capabilities, error) {
 	}
 	if b, ok := m["bulk"].(map[string]any); ok {
 		caps.MaxOperations = toInt(b["maxOperations"])
+	}
+	// Resource types are claims too: a server may serve Users only (RFC 7643 §6).
+	if rt, err := c.do(ctx, http.MethodGet, "/ResourceTypes", nil); err == nil && rt.Status == http.StatusOK {
+		for _, r := range arr(rt.JSON(), "Resources") {
+			if m, ok := r.(map[string]any); ok && strings.EqualFold(fmt.Sprint(m["endpoint"]), "/Groups") {
+				caps.Features[FeatureGroups] = true
+			}
+		}
 	}
 	return caps, nil
 }
@@ -151,8 +160,12 @@ type T struct {
 // failure ends a case; runCase recovers it.
 type failure struct{ reason string }
 
-// Do sends a request.
+// Do sends a request. A case that reaches for /Groups on a server without a Group
+// resource type is skipped there: it needs what the server does not claim.
 func (t *T) Do(method, path string, body any, headers ...string) *Response {
+	if strings.HasPrefix(strings.ToLower(path), "/groups") && !t.caps.Features[FeatureGroups] {
+		t.Skipf("the server does not claim %s", FeatureGroups)
+	}
 	r, err := t.c.do(t.ctx, method, path, body, headers...)
 	if err != nil {
 		t.last = &Exchange{Method: method, URL: t.c.base + path}
