@@ -80,7 +80,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		report, err := bench.Run(ctx, bench.Config{
 			URL: *base, Token: *token, Workload: strings.TrimSpace(w), Users: *users, Concurrency: *concurrency,
 			Requests: *requests, Duration: *duration, KindHeader: true, Prepared: counter.Reset, Baseline: baselineFn,
-			GroupSizes: sizes, SkipCleanup: scratch && cfg.MongoDBURI == "",
+			GroupSizes: sizes, SkipCleanup: scratch && cfg.MongoDBURI == "", Progress: terminal(stderr),
 		})
 		if err != nil {
 			return err
@@ -175,4 +175,14 @@ func driverBaseline(store *storage.Store) bench.BaselineFunc {
 		return true, store.Baseline(ctx, op, storage.BaselineTarget{Tenant: defaultTenant, UserID: t.UserID,
 			UserName: t.UserName, ExternalID: t.ExternalID, GroupID: t.GroupID, Skip: t.Skip})
 	}
+}
+
+// terminal returns w when it is a terminal, else nil (no progress lines in logs).
+func terminal(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return w
+		}
+	}
+	return nil
 }

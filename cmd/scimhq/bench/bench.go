@@ -38,6 +38,9 @@ type Config struct {
 	GroupSizes []int
 	// SkipCleanup leaves the run's data in place (for a scratch database dropped whole).
 	SkipCleanup bool
+	// Progress, when set, gets a progress line twice a second during the measured run
+	// (the command sets it to a terminal).
+	Progress io.Writer
 	// Prepared, when set, is called between the preparation and the measured run.
 	Prepared func()
 	// Baseline, when set, is run after the measured run as many times per request kind
@@ -201,7 +204,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		cfg.Prepared()
 	}
 	start := time.Now()
+	stopProgress := progressLine(cfg, rec, start)
 	w.run(ctx)
+	stopProgress()
 	report := Report{Workload: cfg.Workload, URL: c.base, Concurrency: cfg.Concurrency, Duration: time.Since(start), Sent: int(rec.sent.Load())}
 	report.Stats = summarise(rec.samples, report.Duration)
 	if cfg.Baseline != nil {
@@ -319,4 +324,28 @@ func (c *CommandCounter) Apply(stats []Stat) {
 			stats[i].DBCommands = float64(n) / float64(stats[i].Requests)
 		}
 	}
+}
+
+// progressLine redraws "workload: N requests, T s" on cfg.Progress until stopped.
+func progressLine(cfg Config, rec *recorder, start time.Time) func() {
+	if cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(cfg.Progress, "\r\033[K")
+				return
+			case <-tick.C:
+				fmt.Fprintf(cfg.Progress, "\r\033[K%s: %d requests, %.0f s", cfg.Workload, rec.sent.Load(), time.Since(start).Seconds())
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
