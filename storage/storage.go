@@ -79,6 +79,9 @@ type Options struct {
 	Monitor *event.CommandMonitor
 	// Timeout bounds each database operation; 0 means 30 seconds.
 	Timeout time.Duration
+	// Embedded is the in-process engine behind the URI, if it is one: Open then gives
+	// its tables the indexes its _id lookups need (see Embedded.indexIDs).
+	Embedded *Embedded
 }
 
 // Open connects to the MongoDB deployment at uri and makes sure the collections'
@@ -131,7 +134,46 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, err
 	}
+	if opt.Embedded != nil {
+		if err := s.ensureCollections(ctx); err == nil {
+			err = opt.Embedded.indexIDs(ctx, name)
+		}
+		if err != nil {
+			_ = client.Disconnect(context.Background())
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// ensureCollections creates the collections that do not exist yet, so that everything
+// done to a whole collection at start-up (the embedded engine's _id indexes) reaches
+// those that are otherwise created by their first write.
+func (s *Store) ensureCollections(ctx context.Context) error {
+	existing, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("listing collections: %w", err)
+	}
+	have := make(map[string]bool, len(existing))
+	for _, n := range existing {
+		have[n] = true
+	}
+	for _, c := range []*mongo.Collection{s.users, s.groups, s.memberships, s.tokens, s.emailClaims, s.tombstones} {
+		if have[c.Name()] {
+			continue
+		}
+		// Another process may create it between the listing and this call.
+		if err := s.db.CreateCollection(ctx, c.Name()); err != nil && !isNamespaceExists(err) {
+			return fmt.Errorf("creating collection %s: %w", c.Name(), err)
+		}
+	}
+	return nil
+}
+
+// isNamespaceExists reports MongoDB's NamespaceExists (48): the collection is there.
+func isNamespaceExists(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && ce.Code == 48
 }
 
 // probeElemMatch asks the engine rather than assuming: it stores one document and runs

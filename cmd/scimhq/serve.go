@@ -124,6 +124,7 @@ func openStoreWith(ctx context.Context, cfg *Config, logger *zap.Logger, opts st
 			return nil, nil, err
 		}
 		uri = embedded.URI()
+		opts.Embedded = embedded
 		logger.Info("no MongoDB URI configured: started the embedded database (FerretDB on SQLite)", zap.String("data_dir", cfg.DataDir))
 	}
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)

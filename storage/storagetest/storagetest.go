@@ -78,6 +78,7 @@ func OpenStore(t testing.TB) *storage.Store { return OpenStoreWith(t, storage.Op
 func OpenStoreWith(t testing.TB, opt storage.Options) *storage.Store {
 	t.Helper()
 	uri := EngineURI(t)
+	opt.Embedded = engine // nil on a real MongoDB
 	opt.Database = fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e9, dbCounter.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
