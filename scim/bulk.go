@@ -35,6 +35,7 @@ type bulkOp struct {
 	refs                    []string // the bulkIds the operation refers to
 	key                     string   // for POST: what identifies a repetition of it
 	badVersion              bool     // a version was given but is not a string
+	invalid                 error    // what check found wrong; reported when the op's turn comes
 }
 
 // bulkResult is one operation's entry in the BulkResponse.

@@ -15,35 +15,19 @@ import (
 // created without its unresolved references, which are added once all exist (RFC 7644
 // §3.7.1). Consecutive creates of Users with no references go to the database in one
 // batch (unless failOnErrors is set). With failOnErrors, processing stops once that
-// many operations have failed.
+// many operations have failed, counted in request order (§3.7.3): a malformed
+// operation counts when processing reaches it, not before the valid ones ahead of it.
 func (run *bulkRun) process(ops []*bulkOp) {
-	seen := map[string]bool{}
-	var pending []*bulkOp
-	for _, op := range ops {
-		if op.bulkID != "" {
-			seen[op.bulkID] = false // declared; check marks it used
-		}
-	}
-	for _, op := range ops {
-		err := op.check(seen)
-		for _, ref := range op.refs {
-			if _, declared := seen[ref]; !declared && err == nil {
-				err = resources.Errorf(resources.KindInvalidValue, "bulkId %q is not the bulkId of any operation in this request", ref)
-			}
-		}
-		if err != nil {
-			run.record(op, &bulkResult{err: err})
-			if run.stopped() {
-				return
-			}
-			continue
-		}
-		pending = append(pending, op)
-	}
+	run.checkAll(ops)
+	pending := ops
 	for len(pending) > 0 && !run.stopped() {
 		var waiting []*bulkOp
 		for i := 0; i < len(pending) && !run.stopped(); i++ {
 			op := pending[i]
+			if op.invalid != nil {
+				run.record(op, &bulkResult{err: op.invalid})
+				continue
+			}
 			if run.waits(op) {
 				waiting = append(waiting, op)
 				continue
@@ -54,9 +38,9 @@ func (run *bulkRun) process(ops []*bulkOp) {
 			}
 			// With failOnErrors, operations after the one that reaches the limit must not
 			// run, which a batch cannot promise: creates then go one by one.
-			if op.method == "POST" && op.rt == schemas.UserResourceType && len(op.refs) == 0 && run.failOnErrors == 0 {
+			if batchable(op) && run.failOnErrors == 0 {
 				j := i
-				for j < len(pending) && pending[j].method == "POST" && pending[j].rt == schemas.UserResourceType && len(pending[j].refs) == 0 && !run.waits(pending[j]) {
+				for j < len(pending) && batchable(pending[j]) && !run.waits(pending[j]) {
 					j++
 				}
 				run.createUsers(pending[i:j])
@@ -73,6 +57,31 @@ func (run *bulkRun) process(ops []*bulkOp) {
 	if !run.stopped() {
 		run.applyFixups()
 	}
+}
+
+// checkAll checks every operation's shape and references before any runs (a reference
+// to a bulkId no operation declares is known only once all are read). Failures are kept
+// on the operation, not recorded: they count toward failOnErrors at its position.
+func (run *bulkRun) checkAll(ops []*bulkOp) {
+	seen := map[string]bool{}
+	for _, op := range ops {
+		if op.bulkID != "" {
+			seen[op.bulkID] = false // declared; check marks it used
+		}
+	}
+	for _, op := range ops {
+		op.invalid = op.check(seen)
+		for _, ref := range op.refs {
+			if _, declared := seen[ref]; !declared && op.invalid == nil {
+				op.invalid = resources.Errorf(resources.KindInvalidValue, "bulkId %q is not the bulkId of any operation in this request", ref)
+			}
+		}
+	}
+}
+
+// batchable reports whether op can go to the database in a batch of user creates.
+func batchable(op *bulkOp) bool {
+	return op.invalid == nil && op.method == "POST" && op.rt == schemas.UserResourceType && len(op.refs) == 0
 }
 
 // repeatID is the id the create of op makes: derived from the operation, so that a

@@ -163,6 +163,31 @@ func TestBulkErrors(t *testing.T) {
 		t.Fatal("an operation after failOnErrors was reached ran")
 	}
 
+	// Errors count in request order: a malformed operation after a valid one does not
+	// stop the valid one from running, and one before it does (RFC 7644 §3.7.3).
+	get := map[string]any{"method": "GET", "path": "/Users"}
+	resp = c.Must(http.StatusOK, http.MethodPost, "/Bulk", bulkRequest(1, postUser("v1", "valid-first@example.com", nil), get)).JSON(t)
+	if got := bulkStatuses(t, resp); len(got) != 2 || got["v1"] != "201" || got["GET#1"] != "400" {
+		t.Fatalf("failOnErrors=1, valid then malformed: %v", got)
+	}
+	if n := okJSON(t, c, "/Users?filter="+urlQuery(`userName eq "valid-first@example.com"`))["totalResults"]; n != float64(1) {
+		t.Fatal("the valid operation before the malformed one did not run")
+	}
+	resp = c.Must(http.StatusOK, http.MethodPost, "/Bulk", bulkRequest(1, get, postUser("v2", "valid-after@example.com", nil))).JSON(t)
+	if got := bulkStatuses(t, resp); len(got) != 1 || got["GET#0"] != "400" {
+		t.Fatalf("failOnErrors=1, malformed then valid: %v", got)
+	}
+	if n := okJSON(t, c, "/Users?filter="+urlQuery(`userName eq "valid-after@example.com"`))["totalResults"]; n != float64(0) {
+		t.Fatal("an operation after the malformed one that reached failOnErrors ran")
+	}
+	// Without failOnErrors, a malformed operation between creates leaves them all to run
+	// (they would otherwise be batched around it).
+	resp = c.Must(http.StatusOK, http.MethodPost, "/Bulk", bulkRequest(0,
+		postUser("b1", "batch1@example.com", nil), get, postUser("b2", "batch2@example.com", nil))).JSON(t)
+	if got := bulkStatuses(t, resp); got["b1"] != "201" || got["GET#1"] != "400" || got["b2"] != "201" {
+		t.Fatalf("malformed between creates: %v", got)
+	}
+
 	// Malformed requests are SCIM errors.
 	scimtest.ExpectError(t, c.Do(http.MethodPost, "/Bulk", map[string]any{"Operations": []any{}}), http.StatusBadRequest, "invalidSyntax", "BulkRequest")
 	scimtest.ExpectError(t, c.Do(http.MethodPost, "/Bulk", map[string]any{"schemas": []string{bulkURN}}), http.StatusBadRequest, "invalidSyntax", "Operations")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/scimhq/scimhq/schemas"
@@ -46,20 +49,30 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	rows, problems := readCSV(f)
 	f.Close()
+	var c *scimClient
+	if *base != "" && *token != "" {
+		c = newSCIMClient(*base, *token)
+	}
+	wrong, catalogNote, err := checkCatalog(ctx, c, rows)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, wrong...)
 	if len(problems) > 0 {
+		sort.SliceStable(problems, func(i, j int) bool { return problems[i].line < problems[j].line })
 		for _, p := range problems {
 			fmt.Fprintln(stderr, p)
 		}
 		return exitStatus{1, fmt.Errorf("%d problem(s) in %s; nothing was sent", len(problems), fs.Arg(0))}
 	}
 	if *dryRun {
-		fmt.Fprintf(stdout, "%d users in %s are valid; nothing was sent (--dry-run)\n", len(rows), fs.Arg(0))
+		fmt.Fprintf(stdout, "%d users in %s are valid%s; nothing was sent (--dry-run)\n", len(rows), fs.Arg(0), catalogNote)
 		return nil
 	}
-	if *base == "" || *token == "" {
+	if c == nil {
 		return exitStatus{2, errors.New("import: --url and --token are required (or SCIMHQ_URL and SCIMHQ_TOKEN)")}
 	}
-	imp := &importer{c: newSCIMClient(*base, *token), out: stdout, progress: newProgress(stderr, len(rows))}
+	imp := &importer{c: c, progress: newProgress(stderr, len(rows))}
 	if err := imp.prepare(ctx, rows, !*noBulk); err != nil {
 		return err
 	}
@@ -75,17 +88,36 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
+// checkCatalog checks the rows' product grants against the server's /Products with the
+// rest of the file: before anything (a group included) is created, and by --dry-run
+// too. note says when they could not be checked.
+func checkCatalog(ctx context.Context, c *scimClient, rows []csvRow) (problems []rowError, note string, err error) {
+	if !slices.ContainsFunc(rows, func(r csvRow) bool { return len(r.products) > 0 }) {
+		return nil, "", nil
+	}
+	if c == nil {
+		return nil, "; product roles were not checked (give --url and --token to check them against the server)", nil
+	}
+	catalog, ok, err := c.products(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the server's product catalog: %w", err)
+	}
+	if !ok {
+		return nil, "; the server has no /Products catalog, so it checks the product roles itself", nil
+	}
+	return checkProducts(rows, catalog), "", nil
+}
+
 // importer carries an import through.
 type importer struct {
 	c        *scimClient
-	out      io.Writer
 	progress *progress
 	bulkSize int               // 0: no bulk
 	users    map[string]string // lower-cased userName → id
 	groups   map[string]string // lower-cased displayName → id
 
 	created, updated int
-	failures         []string
+	failures         []string // one per row that did not make it
 }
 
 // prepare learns what the server supports, which users and groups exist, and creates
@@ -129,61 +161,158 @@ func (imp *importer) prepare(ctx context.Context, rows []csvRow, useBulk bool) e
 	return nil
 }
 
-// change is what one row becomes: a create or an update of the user, and the groups it
-// joins.
-func (imp *importer) change(row csvRow) (method, path string, body map[string]any) {
+// request is one SCIM change: sent alone, or as an operation of a /Bulk request.
+type request struct {
+	Method string         `json:"method"`
+	Path   string         `json:"path"`
+	BulkID string         `json:"bulkId,omitempty"`
+	Data   map[string]any `json:"data,omitempty"`
+}
+
+// outcome is how a request went: the id of the resource it created, or why it failed.
+type outcome struct {
+	id  string
+	err error
+}
+
+// done is a row whose user was created or updated; joining its groups comes next.
+type done struct {
+	row    csvRow
+	method string
+	id     string
+	errs   []string // groups it could not join
+}
+
+// change is what one row becomes: a create of the user, or an update of the user that
+// has its userName (whose id is then known).
+func (imp *importer) change(row csvRow) (request, string) {
 	if id, ok := imp.users[strings.ToLower(row.userName)]; ok {
 		u := row.user()
 		delete(u, "schemas")
 		delete(u, "userName")
-		return http.MethodPatch, "/Users/" + id, map[string]any{
+		return request{Method: http.MethodPatch, Path: "/Users/" + id, Data: map[string]any{
 			"schemas":    []string{schemas.PatchOpURN},
 			"Operations": []any{map[string]any{"op": "replace", "value": u}},
-		}
+		}}, id
 	}
-	return http.MethodPost, "/Users", row.user()
+	return request{Method: http.MethodPost, Path: "/Users", BulkID: fmt.Sprintf("line%d", row.line), Data: row.user()}, ""
 }
 
 func (imp *importer) fail(row csvRow, why string) {
 	imp.failures = append(imp.failures, fmt.Sprintf("line %d (%s): %s", row.line, row.userName, why))
 }
 
-func (imp *importer) succeed(method string) {
-	if method == http.MethodPost {
-		imp.created++
-	} else {
-		imp.updated++
-	}
-}
-
+// run sends the rows chunk by chunk: first the users, then, with the ids of those that
+// made it, their group memberships.
 func (imp *importer) run(ctx context.Context, rows []csvRow) {
-	if imp.bulkSize == 0 {
-		for _, row := range rows {
-			imp.single(ctx, row)
-			imp.progress.add(1)
-		}
-		return
+	size := imp.bulkSize
+	if size == 0 {
+		size = 50 // one request per change: the progress bar moves every 50 rows
 	}
-	for start := 0; start < len(rows); start += imp.bulkSize / 2 {
-		chunk := rows[start:min(start+imp.bulkSize/2, len(rows))]
-		imp.bulk(ctx, chunk)
+	for start := 0; start < len(rows); start += size {
+		chunk := rows[start:min(start+size, len(rows))]
+		ok := imp.sendUsers(ctx, chunk)
+		imp.join(ctx, ok)
+		for _, d := range ok {
+			switch {
+			case len(d.errs) > 0:
+				verb := map[string]string{http.MethodPost: "created", http.MethodPatch: "updated"}[d.method]
+				imp.fail(d.row, fmt.Sprintf("the user was %s, but %s", verb, strings.Join(d.errs, "; ")))
+			case d.method == http.MethodPost:
+				imp.created++
+			default:
+				imp.updated++
+			}
+		}
 		imp.progress.add(len(chunk))
 	}
 }
 
-// single sends one row as single requests.
-func (imp *importer) single(ctx context.Context, row csvRow) {
-	method, path, body := imp.change(row)
-	var res struct{ ID string }
-	if _, err := imp.c.do(ctx, method, path, body, &res); err != nil {
-		imp.fail(row, err.Error())
-		return
+// sendUsers creates or updates the chunk's users and returns those that made it.
+func (imp *importer) sendUsers(ctx context.Context, chunk []csvRow) []*done {
+	reqs := make([]request, len(chunk))
+	known := make([]string, len(chunk))
+	for i, row := range chunk {
+		reqs[i], known[i] = imp.change(row)
 	}
-	imp.succeed(method)
-	for _, g := range row.groups {
-		if _, err := imp.c.do(ctx, http.MethodPatch, "/Groups/"+imp.groups[strings.ToLower(g)], addMembers(res.ID), nil); err != nil {
-			imp.fail(row, fmt.Sprintf("joining group %q: %v", g, err))
+	var ok []*done
+	for i, o := range imp.send(ctx, reqs) {
+		if o.err != nil {
+			imp.fail(chunk[i], o.err.Error())
+			continue
 		}
+		// An update's answer may carry no resource (PATCH may answer 204): its id is
+		// the one it was sent to.
+		id := cmp.Or(known[i], o.id)
+		ok = append(ok, &done{row: chunk[i], method: reqs[i].Method, id: id})
+	}
+	return ok
+}
+
+// membership is members to add to a group.
+type membership struct {
+	group   string
+	members []*done
+}
+
+// join adds the users just created or updated to their groups, by their ids, in
+// requests sent after the users' own: a group PATCH naming a user whose create failed
+// would fail whole, and take the other rows' memberships with it.
+func (imp *importer) join(ctx context.Context, ok []*done) {
+	byGroup := map[string]*membership{}
+	var joins []membership
+	var order []string
+	for _, d := range ok {
+		if len(d.row.groups) > 0 && d.id == "" {
+			id, err := imp.c.userID(ctx, d.row.userName)
+			if err != nil {
+				d.errs = append(d.errs, "its groups could not be joined: "+err.Error())
+				continue
+			}
+			d.id = id
+		}
+		for _, g := range d.row.groups {
+			key := strings.ToLower(g)
+			if byGroup[key] == nil {
+				byGroup[key] = &membership{group: g}
+				order = append(order, key)
+			}
+			byGroup[key].members = append(byGroup[key].members, d)
+		}
+	}
+	for _, key := range order {
+		joins = append(joins, *byGroup[key])
+	}
+	imp.patchGroups(ctx, joins, true)
+}
+
+// patchGroups sends one PATCH per group. One that fails with several members is tried
+// again member by member, so that the failure lands on the rows it belongs to.
+func (imp *importer) patchGroups(ctx context.Context, joins []membership, retry bool) {
+	reqs := make([]request, len(joins))
+	for i, j := range joins {
+		ids := make([]string, len(j.members))
+		for k, d := range j.members {
+			ids[k] = d.id
+		}
+		reqs[i] = request{Method: http.MethodPatch, Path: "/Groups/" + imp.groups[strings.ToLower(j.group)], Data: addMembers(ids...)}
+	}
+	var again []membership
+	for i, o := range imp.send(ctx, reqs) {
+		switch {
+		case o.err == nil:
+		case retry && len(joins[i].members) > 1:
+			for _, d := range joins[i].members {
+				again = append(again, membership{group: joins[i].group, members: []*done{d}})
+			}
+		default:
+			for _, d := range joins[i].members {
+				d.errs = append(d.errs, fmt.Sprintf("joining group %q failed: %v", joins[i].group, o.err))
+			}
+		}
+	}
+	if len(again) > 0 {
+		imp.patchGroups(ctx, again, false)
 	}
 }
 
@@ -196,53 +325,80 @@ func addMembers(ids ...string) map[string]any {
 		"Operations": []any{map[string]any{"op": "add", "path": "members", "value": members}}}
 }
 
-// bulk sends a chunk of rows as one bulk request: the users' creates and updates, then
-// one PATCH per group adding the chunk's members (new users by bulkId reference).
-func (imp *importer) bulk(ctx context.Context, chunk []csvRow) {
-	var ops []any
-	owner := map[int]csvRow{}      // operation index → row
-	joins := map[string][]string{} // group id → member references
-	for _, row := range chunk {
-		method, path, body := imp.change(row)
-		op := map[string]any{"method": method, "path": path, "data": body}
-		ref := strings.TrimPrefix(path, "/Users/")
-		if method == http.MethodPost {
-			op["bulkId"] = fmt.Sprintf("line%d", row.line)
-			ref = "bulkId:" + op["bulkId"].(string)
+// send sends requests: in /Bulk requests of at most bulkSize operations when the server
+// has /Bulk, one by one otherwise.
+func (imp *importer) send(ctx context.Context, reqs []request) []outcome {
+	out := make([]outcome, len(reqs))
+	if imp.bulkSize == 0 {
+		for i, r := range reqs {
+			var res struct{ ID string }
+			rep, err := imp.c.do(ctx, r.Method, r.Path, r.Data, &res)
+			out[i] = outcome{id: cmp.Or(res.ID, lastSegment(rep.location)), err: err}
 		}
-		owner[len(ops)] = row
-		ops = append(ops, op)
-		for _, g := range row.groups {
-			gid := imp.groups[strings.ToLower(g)]
-			joins[gid] = append(joins[gid], ref)
-		}
+		return out
 	}
-	for gid, refs := range joins {
-		ops = append(ops, map[string]any{"method": http.MethodPatch, "path": "/Groups/" + gid, "data": addMembers(refs...)})
+	for start := 0; start < len(reqs); start += imp.bulkSize {
+		end := min(start+imp.bulkSize, len(reqs))
+		imp.bulk(ctx, reqs[start:end], out[start:end])
 	}
+	return out
+}
+
+// bulk sends requests as one /Bulk request and writes their outcomes into out.
+func (imp *importer) bulk(ctx context.Context, reqs []request, out []outcome) {
 	var resp struct {
 		Operations []struct {
-			Status   string
-			Response struct{ Detail string }
+			Method, BulkID, Location, Status string
+			Response                         struct{ Detail string }
 		}
 	}
-	body := map[string]any{"schemas": []string{schemas.BulkRequestURN}, "Operations": ops}
+	body := map[string]any{"schemas": []string{schemas.BulkRequestURN}, "Operations": reqs}
 	if _, err := imp.c.do(ctx, http.MethodPost, "/Bulk", body, &resp); err != nil {
-		for _, row := range chunk {
-			imp.fail(row, err.Error())
+		for i := range out {
+			out[i].err = err
 		}
 		return
 	}
-	for i, r := range resp.Operations {
-		row, isRow := owner[i]
-		ok := strings.HasPrefix(r.Status, "2")
-		switch {
-		case isRow && ok:
-			imp.succeed(ops[i].(map[string]any)["method"].(string))
-		case isRow:
-			imp.fail(row, r.Response.Detail)
-		case !ok:
-			imp.failures = append(imp.failures, "adding members to a group: "+r.Response.Detail)
+	answered := make([]bool, len(reqs))
+	for _, r := range resp.Operations {
+		i := answers(reqs, answered, r.BulkID, r.Method, r.Location)
+		if i < 0 {
+			continue
+		}
+		answered[i] = true
+		if !strings.HasPrefix(r.Status, "2") {
+			out[i].err = fmt.Errorf("%s (status %s)", cmp.Or(r.Response.Detail, "no detail given"), r.Status)
+			continue
+		}
+		out[i].id = lastSegment(r.Location)
+	}
+	for i := range out {
+		if !answered[i] {
+			out[i].err = errors.New("the server's bulk response does not mention this operation")
 		}
 	}
+}
+
+// answers finds the request a BulkResponse entry answers: by bulkId, else by location
+// (the path of a PATCH), else the first not yet answered: servers answer in request
+// order, though RFC 7644 does not promise it.
+func answers(reqs []request, answered []bool, bulkID, method, location string) int {
+	first := -1
+	for i, r := range reqs {
+		switch {
+		case answered[i]:
+		case bulkID != "":
+			if r.BulkID == bulkID {
+				return i
+			}
+		case location != "" && r.BulkID == "" && strings.EqualFold(method, r.Method) && strings.HasSuffix(location, r.Path):
+			return i
+		case first < 0:
+			first = i
+		}
+	}
+	if bulkID != "" {
+		return -1
+	}
+	return first
 }

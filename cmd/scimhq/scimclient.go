@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 )
@@ -22,20 +23,26 @@ func newSCIMClient(base, token string) *scimClient {
 	return &scimClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 5 * time.Minute}}
 }
 
+// reply is what a request's answer says besides its body.
+type reply struct {
+	status   int
+	location string // the Location header: a create's address, when the body has no id
+}
+
 // do sends a request and decodes a JSON answer into out (when given). A status of 400
 // or more is returned as an error carrying the server's detail.
-func (c *scimClient) do(ctx context.Context, method, path string, body, out any) (int, error) {
+func (c *scimClient) do(ctx context.Context, method, path string, body, out any) (reply, error) {
 	var reader io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
-			return 0, err
+			return reply{}, err
 		}
 		reader = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, reader)
 	if err != nil {
-		return 0, err
+		return reply{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/scim+json, application/json")
@@ -44,12 +51,13 @@ func (c *scimClient) do(ctx context.Context, method, path string, body, out any)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, err
+		return reply{}, err
 	}
 	defer resp.Body.Close()
+	rep := reply{status: resp.StatusCode, location: resp.Header.Get("Location")}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, err
+		return rep, err
 	}
 	if resp.StatusCode >= 400 {
 		var e struct{ Detail string }
@@ -57,14 +65,61 @@ func (c *scimClient) do(ctx context.Context, method, path string, body, out any)
 		if e.Detail == "" {
 			e.Detail = strings.TrimSpace(string(data))
 		}
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, e.Detail)
+		return rep, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, e.Detail)
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: the answer is not JSON: %v", method, path, err)
+			return rep, fmt.Errorf("%s %s: the answer is not JSON: %v", method, path, err)
 		}
 	}
-	return resp.StatusCode, nil
+	return rep, nil
+}
+
+// products reads the server's product catalog. ok is false when the server has no
+// /Products (scimhq's own read-only resource type): grants are then left to the server.
+// The first page is asked for bare (a server may take no query parameters there), the
+// rest by startIndex when it says there are more.
+func (c *scimClient) products(ctx context.Context) (catalog []product, ok bool, err error) {
+	for path := "/Products"; ; path = fmt.Sprintf("/Products?startIndex=%d", len(catalog)+1) {
+		var page struct {
+			TotalResults int
+			Resources    []product
+		}
+		rep, err := c.do(ctx, http.MethodGet, path, nil, &page)
+		switch {
+		case rep.status == http.StatusNotFound || rep.status == http.StatusMethodNotAllowed || rep.status == http.StatusNotImplemented:
+			return nil, false, nil
+		case err != nil:
+			return nil, false, err
+		}
+		catalog = append(catalog, page.Resources...)
+		if len(page.Resources) == 0 || len(catalog) >= page.TotalResults {
+			return catalog, true, nil
+		}
+	}
+}
+
+// userID finds the id of the user with userName: for servers that answer a create or
+// an update without the resource.
+func (c *scimClient) userID(ctx context.Context, userName string) (string, error) {
+	var page struct{ Resources []struct{ ID string } }
+	filter := url.QueryEscape(fmt.Sprintf("userName eq %q", userName))
+	if _, err := c.do(ctx, http.MethodGet, "/Users?attributes=id&filter="+filter, nil, &page); err != nil {
+		return "", err
+	}
+	if len(page.Resources) != 1 || page.Resources[0].ID == "" {
+		return "", fmt.Errorf("the server reports the user done but does not find %q", userName)
+	}
+	return page.Resources[0].ID, nil
+}
+
+// lastSegment is the id at the end of a resource's location.
+func lastSegment(location string) string {
+	u, err := url.Parse(location)
+	if err != nil || strings.Trim(u.Path, "/") == "" {
+		return ""
+	}
+	return path.Base(strings.TrimRight(u.Path, "/"))
 }
 
 // index pages through an endpoint and maps a lower-cased attribute to ids.
