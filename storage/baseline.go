@@ -8,6 +8,9 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/scimhq/scimhq/resources"
+	"github.com/scimhq/scimhq/schemas"
 )
 
 // BaselineOp is a logical operation a SCIM request performs, done with the least
@@ -21,36 +24,49 @@ const (
 	BaselinePage         BaselineOp = "a page of 100 users sorted by family name"
 	BaselineSetActive    BaselineOp = "set a user's active flag"
 	BaselineSetTitle     BaselineOp = "set a user's title and active flag"
+	BaselineCreate       BaselineOp = "insert a user"
+	BaselineCreateMany   BaselineOp = "insert users in one unordered batch"
 	BaselineMemberAdd    BaselineOp = "add a member to a group"
 	BaselineMemberRemove BaselineOp = "remove a member from a group"
 )
 
+// BaselineOps are all the operations Baseline knows.
+var BaselineOps = []BaselineOp{BaselineGet, BaselineFindUserName, BaselineFindExternal, BaselinePage,
+	BaselineSetActive, BaselineSetTitle, BaselineCreate, BaselineCreateMany, BaselineMemberAdd, BaselineMemberRemove}
+
 // BaselineTarget is what an operation works on.
 type BaselineTarget struct {
-	Tenant, UserID, UserName, ExternalID, GroupID string
-	Skip                                          int
+	Tenant, UserID, UserName, ExternalID string
+	// GroupID and MemberID are the group and the member of a membership change.
+	GroupID, MemberID string
+	// Skip is where a page starts.
+	Skip int
+	// New are the users to insert (one for BaselineCreate).
+	New []BaselineUser
 }
 
-// Baseline runs an operation on the store's collections directly.
+// BaselineUser is a user to insert: its id and its attributes under their canonical
+// names, as a validated SCIM body would have them.
+type BaselineUser struct {
+	ID         string
+	Attributes resources.Attributes
+}
+
+// Baseline runs an operation on the store's collections directly, with the commands
+// its result needs and no others: no token lookup, no existence checks, no read before
+// a write, no locks. The documents it writes are the ones the store would write
+// (encode), so that index maintenance, which is database work, is the same.
 func (s *Store) Baseline(ctx context.Context, op BaselineOp, t BaselineTarget) error {
-	one := func(filter bson.D, opt *options.FindOptionsBuilder) error {
-		cur, err := s.users.Find(ctx, filter, opt)
-		if err != nil {
-			return err
-		}
-		var docs []bson.M
-		return cur.All(ctx, &docs)
-	}
 	var err error
 	switch op {
 	case BaselineGet:
 		err = s.users.FindOne(ctx, byKey(key(t.Tenant, t.UserID))).Err()
 	case BaselineFindUserName:
-		err = one(bson.D{{Key: fTenant, Value: t.Tenant}, {Key: fLower + ".userName", Value: strings.ToLower(t.UserName)}}, options.Find().SetLimit(100))
+		err = s.findAll(ctx, bson.D{{Key: fTenant, Value: t.Tenant}, {Key: fLower + ".userName", Value: strings.ToLower(t.UserName)}}, options.Find().SetLimit(100))
 	case BaselineFindExternal:
-		err = one(bson.D{{Key: fTenant, Value: t.Tenant}, {Key: "externalId", Value: t.ExternalID}}, options.Find().SetLimit(100))
+		err = s.findAll(ctx, bson.D{{Key: fTenant, Value: t.Tenant}, {Key: "externalId", Value: t.ExternalID}}, options.Find().SetLimit(100))
 	case BaselinePage:
-		err = one(bson.D{{Key: fTenant, Value: t.Tenant}}, options.Find().
+		err = s.findAll(ctx, bson.D{{Key: fTenant, Value: t.Tenant}}, options.Find().
 			SetSort(bson.D{{Key: fSort + ".name_familyName", Value: -1}, {Key: "_id", Value: -1}}).SetSkip(int64(t.Skip)).SetLimit(100))
 	case BaselineSetActive, BaselineSetTitle:
 		set := bson.D{{Key: "active", Value: true}, {Key: "meta.lastModified", Value: time.Now()}}
@@ -58,16 +74,54 @@ func (s *Store) Baseline(ctx context.Context, op BaselineOp, t BaselineTarget) e
 			set = append(set, bson.E{Key: "title", Value: "Baseline"})
 		}
 		_, err = s.users.UpdateOne(ctx, byKey(key(t.Tenant, t.UserID)), bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: fVersion, Value: int64(1)}}}})
+	case BaselineCreate:
+		if len(t.New) != 1 {
+			return fmt.Errorf("%s: one user to insert, not %d", op, len(t.New))
+		}
+		_, err = s.users.InsertOne(ctx, newUserDoc(t.Tenant, t.New[0]))
+	case BaselineCreateMany:
+		docs := make([]any, len(t.New))
+		for i, u := range t.New {
+			docs[i] = newUserDoc(t.Tenant, u)
+		}
+		_, err = s.users.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	case BaselineMemberAdd:
-		_, err = s.memberships.InsertOne(ctx, bson.D{{Key: "_id", Value: membershipKey(t.Tenant, t.GroupID, t.UserID)},
-			{Key: fTenant, Value: t.Tenant}, {Key: "group", Value: t.GroupID}, {Key: "value", Value: t.UserID}, {Key: "type", Value: "User"}})
-		if isDuplicateKey(err) {
-			err = nil
+		_, err = s.memberships.InsertOne(ctx, bson.D{{Key: "_id", Value: membershipKey(t.Tenant, t.GroupID, t.MemberID)},
+			{Key: fTenant, Value: t.Tenant}, {Key: "group", Value: t.GroupID}, {Key: "value", Value: t.MemberID}, {Key: "type", Value: "User"}})
+		if err == nil {
+			err = s.bumpVersion(ctx, t.Tenant, t.GroupID)
 		}
 	case BaselineMemberRemove:
-		_, err = s.memberships.DeleteOne(ctx, byKey(membershipKey(t.Tenant, t.GroupID, t.UserID)))
+		_, err = s.memberships.DeleteOne(ctx, byKey(membershipKey(t.Tenant, t.GroupID, t.MemberID)))
+		if err == nil {
+			err = s.bumpVersion(ctx, t.Tenant, t.GroupID)
+		}
 	default:
 		return fmt.Errorf("no baseline for %q", op)
 	}
 	return err
+}
+
+// findAll runs a query on the users and reads every document it returns, as a list
+// response must.
+func (s *Store) findAll(ctx context.Context, filter bson.D, opt *options.FindOptionsBuilder) error {
+	cur, err := s.users.Find(ctx, filter, opt)
+	if err != nil {
+		return err
+	}
+	var docs []bson.M
+	return cur.All(ctx, &docs)
+}
+
+// bumpVersion is the least a membership change must do to its group besides the
+// membership itself: a new version (ETag) and lastModified, in one update.
+func (s *Store) bumpVersion(ctx context.Context, tenant, groupID string) error {
+	_, err := s.groups.UpdateOne(ctx, byKey(key(tenant, groupID)), touch(time.Now().UTC()))
+	return err
+}
+
+func newUserDoc(tenant string, u BaselineUser) bson.D {
+	now := time.Now().UTC()
+	return encode(&resources.Resource{Type: schemas.UserResourceType, Tenant: tenant, ID: u.ID, Attributes: u.Attributes,
+		Meta: resources.Meta{Created: now, LastModified: now, Version: 1}})
 }

@@ -34,7 +34,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	workloads := fs.String("workload", "read", "workloads, comma-separated, or all: "+strings.Join(bench.Workloads, ", "))
 	users := fs.Int("users", 200, "users to prepare (onboard: to create, twice)")
 	concurrency := fs.Int("concurrency", 4, "clients sending at once")
-	requests := fs.Int("requests", 0, "stop after this many requests (default 1000 unless --duration)")
+	requests := fs.Int("requests", 0, "stop after exactly this many requests (default 1000 unless --duration; onboard sends what --users takes)")
 	duration := fs.Duration("duration", 0, "stop after this long")
 	jsonOut := fs.String("json", "", "also write the reports as JSON to this file")
 	groupSizes := fs.String("group-sizes", "10,10000,100000", "sizes of the groups workload's groups")
@@ -148,32 +148,34 @@ func inProcessServer(ctx context.Context, cfg *Config, counter *bench.CommandCou
 	return "http://" + ln.Addr().String() + scim.Prefix, secret, store, stop, nil
 }
 
-// baselineOps maps the bench's request kinds to the logical operations they perform.
-var baselineOps = map[string]storage.BaselineOp{
-	"GET user":                  storage.BaselineGet,
-	"okta: GET user":            storage.BaselineGet,
-	"filter userName eq":        storage.BaselineFindUserName,
-	"okta: find by userName":    storage.BaselineFindUserName,
-	"entra: find by externalId": storage.BaselineFindExternal,
-	"page of 100 sorted":        storage.BaselinePage,
-	"okta: deactivate":          storage.BaselineSetActive,
-	"entra: patch attributes":   storage.BaselineSetTitle,
-	"okta: member add":          storage.BaselineMemberAdd,
-	"entra: member add":         storage.BaselineMemberAdd,
-	"okta: member remove":       storage.BaselineMemberRemove,
-	"entra: member remove":      storage.BaselineMemberRemove,
+// baselineOps maps the bench's logical operations to the store's.
+var baselineOps = map[bench.Op]storage.BaselineOp{
+	bench.OpGetUser:        storage.BaselineGet,
+	bench.OpFindUserName:   storage.BaselineFindUserName,
+	bench.OpFindExternalID: storage.BaselineFindExternal,
+	bench.OpPage:           storage.BaselinePage,
+	bench.OpSetActive:      storage.BaselineSetActive,
+	bench.OpSetAttributes:  storage.BaselineSetTitle,
+	bench.OpCreateUser:     storage.BaselineCreate,
+	bench.OpCreateUsers:    storage.BaselineCreateMany,
+	bench.OpMemberAdd:      storage.BaselineMemberAdd,
+	bench.OpMemberRemove:   storage.BaselineMemberRemove,
 }
 
-// driverBaseline runs a kind's logical operation on the in-process server's store, in
-// the tenant the bench's token belongs to.
+// driverBaseline runs an operation on the in-process server's store, in the tenant the
+// bench's token belongs to.
 func driverBaseline(store *storage.Store) bench.BaselineFunc {
-	return func(ctx context.Context, kind string, t bench.Target) (bool, error) {
-		op, ok := baselineOps[kind]
+	return func(ctx context.Context, op bench.Op, t bench.Target) error {
+		sop, ok := baselineOps[op]
 		if !ok {
-			return false, nil
+			return fmt.Errorf("no baseline for %q", op)
 		}
-		return true, store.Baseline(ctx, op, storage.BaselineTarget{Tenant: defaultTenant, UserID: t.UserID,
-			UserName: t.UserName, ExternalID: t.ExternalID, GroupID: t.GroupID, Skip: t.Skip})
+		users := make([]storage.BaselineUser, len(t.New))
+		for i, u := range t.New {
+			users[i] = storage.BaselineUser{ID: u.ID, Attributes: u.Attributes}
+		}
+		return store.Baseline(ctx, sop, storage.BaselineTarget{Tenant: defaultTenant, UserID: t.UserID, UserName: t.UserName,
+			ExternalID: t.ExternalID, GroupID: t.GroupID, MemberID: t.MemberID, Skip: t.Skip, New: users})
 	}
 }
 

@@ -61,7 +61,7 @@ func TestConformanceCommand(t *testing.T) {
 	}
 
 	for _, args := range [][]string{
-		{"conformance", "--url", srv.base + "/scim/v2"},                           // no token
+		{"conformance", "--url", srv.base + "/scim/v2"},                          // no token
 		{"conformance", "--url", "http://127.0.0.1:1/scim/v2", "--token", token}, // nothing listening
 		{"conformance", "--url", srv.base + "/scim/v2", "--token", token, "--suite", "nosuch"},
 	} {

@@ -27,7 +27,7 @@ type Config struct {
 	Workload    string        // one of Workloads
 	Users       int           // users to prepare (and, for onboard, to create)
 	Concurrency int           // clients sending at once
-	Requests    int           // stop after this many requests (0: use Duration)
+	Requests    int           // stop after exactly this many requests (0: use Duration); onboard ignores it
 	Duration    time.Duration // stop after this long (when Requests is 0)
 	HTTPClient  *http.Client
 	// KindHeader names each request's kind in the X-Bench-Kind header, so that a
@@ -43,21 +43,55 @@ type Config struct {
 	Progress io.Writer
 	// Prepared, when set, is called between the preparation and the measured run.
 	Prepared func()
-	// Baseline, when set, is run after the measured run as many times per request kind
-	// as that kind was sent, with the same concurrency: the figures it gives are each
-	// kind's baseline (see Stat.Baseline).
+	// Baseline, when set, is run after the measured run once for every request sent,
+	// with the operation of the request's kind on the same target, at the same
+	// concurrency: the figures it gives are each kind's baseline (see Stat.Baseline).
 	Baseline BaselineFunc
 }
 
-// BaselineFunc does, for a request kind, the least database work a request of that
-// kind needs, on target. It reports false for a kind it has no baseline for.
-type BaselineFunc func(ctx context.Context, kind string, target Target) (bool, error)
+// Op is the logical operation of a request kind: what its baseline does straight
+// through the database.
+type Op string
 
-// Target is what a baseline operation works on: one of the prepared users, the
-// prepared group, and for pages where to start.
+const (
+	OpGetUser        Op = "get user"
+	OpFindUserName   Op = "find user by userName"
+	OpFindExternalID Op = "find user by externalId"
+	OpPage           Op = "page of 100 users"
+	OpSetActive      Op = "set active"
+	OpSetAttributes  Op = "set active and title"
+	OpCreateUser     Op = "create a user"
+	OpCreateUsers    Op = "create users in one batch"
+	OpMemberAdd      Op = "add a group member"
+	OpMemberRemove   Op = "remove a group member"
+)
+
+// Ops are every kind's possible operations, in the order their baselines run: a
+// baseline member is added before it is removed.
+var Ops = []Op{OpGetUser, OpFindUserName, OpFindExternalID, OpPage, OpSetActive, OpSetAttributes,
+	OpCreateUser, OpCreateUsers, OpMemberAdd, OpMemberRemove}
+
+// BaselineFunc does op with the least database work it needs, on target.
+type BaselineFunc func(ctx context.Context, op Op, target Target) error
+
+// Target is what a baseline operation works on.
 type Target struct {
-	UserID, UserName, ExternalID, GroupID string
-	Skip                                  int
+	// A prepared user, by id, userName and externalId.
+	UserID, UserName, ExternalID string
+	// The group and the member of a membership change.
+	GroupID, MemberID string
+	// Skip is where a page starts.
+	Skip int
+	// New are the users to create: one for OpCreateUser, a /Bulk's worth for
+	// OpCreateUsers.
+	New []NewUser
+}
+
+// NewUser is a user for a baseline to create: its id and its attributes as the SCIM
+// request carried them (without "schemas").
+type NewUser struct {
+	ID         string
+	Attributes map[string]any
 }
 
 // Workloads are the loads the tool knows.
@@ -65,16 +99,26 @@ var Workloads = []string{"read", "okta-sync", "entra-sync", "onboard", "groups"}
 
 // Stat is the figures of one kind of request.
 type Stat struct {
-	Kind       string        `json:"kind"`
-	Requests   int           `json:"requests"`
-	Errors     int           `json:"errors"`
-	PerSecond  float64       `json:"perSecond"`
-	P50        time.Duration `json:"p50Ns"`
-	P90        time.Duration `json:"p90Ns"`
-	P99        time.Duration `json:"p99Ns"`
-	Max        time.Duration `json:"maxNs"`
-	Mean       time.Duration `json:"meanNs"`
-	DBCommands float64       `json:"dbCommandsPerRequest,omitempty"`
+	Kind string `json:"kind"`
+	Op   Op     `json:"operation"`
+	// Requests sent, and how many failed: a wrong status, or a /Bulk answer with a
+	// failed operation.
+	Requests int `json:"requests"`
+	Errors   int `json:"errors"`
+	// Operations the requests carried (a /Bulk request's operations, one otherwise),
+	// and how many failed.
+	Operations       int `json:"operations"`
+	FailedOperations int `json:"failedOperations"`
+	// PerSecond and OperationsPerSecond are over the time the kind's phase of the
+	// workload ran (onboard creates users one by one, then through /Bulk).
+	PerSecond           float64       `json:"perSecond"`
+	OperationsPerSecond float64       `json:"operationsPerSecond"`
+	P50                 time.Duration `json:"p50Ns"`
+	P90                 time.Duration `json:"p90Ns"`
+	P99                 time.Duration `json:"p99Ns"`
+	Max                 time.Duration `json:"maxNs"`
+	Mean                time.Duration `json:"meanNs"`
+	DBCommands          float64       `json:"dbCommandsPerRequest,omitempty"`
 	// Baseline is the mean time of the kind's logical operation done straight through
 	// the database driver, at the same concurrency (see Config.Baseline).
 	Baseline time.Duration `json:"baselineMeanNs,omitempty"`
@@ -99,11 +143,42 @@ type Report struct {
 	Stats       []Stat        `json:"stats"`
 }
 
+// ref is what a measured request worked on, for its baseline to work on the same.
+type ref struct {
+	user  int    // a prepared user's index, or the first new user's
+	count int    // users a create makes
+	group string // the group of a member change
+	skip  int    // where a page starts
+}
+
+// request is one request for a client to send.
+type request struct {
+	kind string
+	op   Op  // "" for preparation and clean-up, which are not measured
+	at   ref // for the baseline
+	// phase numbers a workload's consecutive parts, each kind's rates being over its
+	// own part's time.
+	phase        int
+	method, path string
+	body         any
+	want         int // the expected status; anything else is an error
+	ops          int // operations the request carries; 0 means 1
+}
+
+// accepts reports whether a status is the request's success: its want, or for a
+// PATCH that wants 200 also 204, since RFC 7644 §3.5.2 lets the server choose (scimhq
+// answers a Group's PATCH without a body: it would carry every member).
+func (r request) accepts(status int) bool {
+	return status == r.want || r.method == http.MethodPatch && r.want == http.StatusOK && status == http.StatusNoContent
+}
+
 // sample is one request's outcome.
 type sample struct {
-	kind    string
-	latency time.Duration
-	failed  bool
+	request
+	start     time.Time
+	latency   time.Duration
+	failed    bool
+	failedOps int
 }
 
 // recorder collects samples from concurrent clients.
@@ -127,46 +202,60 @@ type client struct {
 	kindHeader  bool
 }
 
-// do sends a request of a kind; want is the expected status (anything else is an
-// error). out, when given, receives the decoded JSON answer.
-func (c *client) do(ctx context.Context, kind, method, path string, body any, want int, out any) error {
+// partial is an answer that reports which of the operations its request carried
+// succeeded: a /Bulk response, whose status is 200 however many of them failed.
+type partial interface{ succeeded() int }
+
+// do sends a request and records its outcome. out, when given, receives the decoded
+// JSON answer; when it is a partial, the operations it does not report as succeeded
+// failed, and make the request an error.
+func (c *client) do(ctx context.Context, r request, out any) error {
+	if r.ops == 0 {
+		r.ops = 1
+	}
 	var reader io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
+	if r.body != nil {
+		data, err := json.Marshal(r.body)
 		if err != nil {
 			return err
 		}
 		reader = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, reader)
+	req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, reader)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/scim+json")
 	if c.kindHeader {
-		req.Header.Set("X-Bench-Kind", kind)
+		req.Header.Set("X-Bench-Kind", r.kind)
 	}
 	c.rec.sent.Add(1)
-	start := time.Now()
+	s := sample{request: r, start: time.Now(), failedOps: r.ops}
+	defer func() { c.rec.add(s) }()
 	resp, err := c.http.Do(req)
 	var data []byte
 	if err == nil {
 		data, err = io.ReadAll(resp.Body)
 		resp.Body.Close()
 	}
-	elapsed := time.Since(start)
-	failed := err != nil || resp.StatusCode != want
-	c.rec.add(sample{kind: kind, latency: elapsed, failed: failed})
-	if err != nil {
+	s.latency = time.Since(s.start)
+	s.failed = true
+	switch {
+	case err != nil:
 		return err
+	case !r.accepts(resp.StatusCode):
+		return fmt.Errorf("%s %s: %d %s", r.method, r.path, resp.StatusCode, bytes.TrimSpace(data))
+	case out != nil:
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: %w", r.method, r.path, err)
+		}
 	}
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(data))
+	s.failedOps = 0
+	if p, ok := out.(partial); ok {
+		s.failedOps = r.ops - min(p.succeeded(), r.ops)
 	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
+	s.failed = s.failedOps > 0
 	return nil
 }
 
@@ -208,9 +297,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	w.run(ctx)
 	stopProgress()
 	report := Report{Workload: cfg.Workload, URL: c.base, Concurrency: cfg.Concurrency, Duration: time.Since(start), Sent: int(rec.sent.Load())}
-	report.Stats = summarise(rec.samples, report.Duration)
+	report.Stats = summarise(rec.samples)
 	if cfg.Baseline != nil {
-		if err := w.baseline(ctx, report.Stats); err != nil {
+		if err := w.baseline(ctx, report.Stats, rec.samples); err != nil {
 			return report, fmt.Errorf("baseline: %w", err)
 		}
 	}
@@ -223,20 +312,31 @@ func tag() string {
 	return "bench-" + hex.EncodeToString(b)
 }
 
-// summarise turns samples into per-kind figures, kinds in name order.
-func summarise(samples []sample, elapsed time.Duration) []Stat {
+// summarise turns samples into per-kind figures, kinds in name order. A kind's rates
+// are over its phase's time, from the phase's first request sent to its last answered.
+func summarise(samples []sample) []Stat {
+	type span struct{ first, last time.Time }
+	phases := map[int]*span{}
 	byKind := map[string][]sample{}
 	for _, s := range samples {
 		byKind[s.kind] = append(byKind[s.kind], s)
+		end := s.start.Add(s.latency)
+		if p := phases[s.phase]; p == nil {
+			phases[s.phase] = &span{s.start, end}
+		} else {
+			p.first, p.last = minTime(p.first, s.start), maxTime(p.last, end)
+		}
 	}
 	var out []Stat
 	for kind, ss := range byKind {
 		lat := make([]time.Duration, len(ss))
-		st := Stat{Kind: kind, Requests: len(ss)}
+		st := Stat{Kind: kind, Op: ss[0].op, Requests: len(ss)}
 		var sum time.Duration
 		for i, s := range ss {
 			lat[i] = s.latency
 			sum += s.latency
+			st.Operations += s.ops
+			st.FailedOperations += s.failedOps
 			if s.failed {
 				st.Errors++
 			}
@@ -245,17 +345,34 @@ func summarise(samples []sample, elapsed time.Duration) []Stat {
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 		pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
 		st.P50, st.P90, st.P99, st.Max = pct(0.50), pct(0.90), pct(0.99), lat[len(lat)-1]
-		st.PerSecond = float64(len(ss)) / elapsed.Seconds()
+		p := phases[ss[0].phase]
+		seconds := max(p.last.Sub(p.first), time.Microsecond).Seconds()
+		st.PerSecond, st.OperationsPerSecond = float64(st.Requests)/seconds, float64(st.Operations)/seconds
 		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
 	return out
 }
 
-// WriteText writes the report as a table.
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// WriteText writes the report as a table, and for the kinds that create users how
+// many per second, which is what compares single POSTs with /Bulk.
 func (r Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "workload %s against %s, %d clients, %v, %d requests\n", r.Workload, r.URL, r.Concurrency, r.Duration.Round(time.Millisecond), r.Sent)
-	fmt.Fprintf(w, "%-26s %8s %6s %8s %10s %10s %10s %10s %7s %10s %9s\n", "kind", "requests", "errors", "req/s", "p50", "p90", "p99", "max", "db/req", "baseline", "base/scim")
+	fmt.Fprintf(w, "%-28s %8s %6s %8s %10s %10s %10s %10s %7s %10s %9s\n", "kind", "requests", "errors", "req/s", "p50", "p90", "p99", "max", "db/req", "baseline", "base/scim")
 	for _, s := range r.Stats {
 		db, base, vs := "-", "-", "-"
 		if s.DBCommands > 0 {
@@ -264,8 +381,13 @@ func (r Report) WriteText(w io.Writer) {
 		if s.Baseline > 0 {
 			base, vs = s.Baseline.Round(time.Microsecond).String(), fmt.Sprintf("%.2f", s.BaselineRatio())
 		}
-		fmt.Fprintf(w, "%-26s %8d %6d %8.1f %10v %10v %10v %10v %7s %10s %9s\n", s.Kind, s.Requests, s.Errors, s.PerSecond,
+		fmt.Fprintf(w, "%-28s %8d %6d %8.1f %10v %10v %10v %10v %7s %10s %9s\n", s.Kind, s.Requests, s.Errors, s.PerSecond,
 			s.P50.Round(time.Microsecond), s.P90.Round(time.Microsecond), s.P99.Round(time.Microsecond), s.Max.Round(time.Microsecond), db, base, vs)
+	}
+	for _, s := range r.Stats {
+		if s.Op == OpCreateUser || s.Op == OpCreateUsers {
+			fmt.Fprintf(w, "%-28s %d users, %d failed, %.1f users/s\n", s.Kind+":", s.Operations, s.FailedOperations, s.OperationsPerSecond)
+		}
 	}
 }
 

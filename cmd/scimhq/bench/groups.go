@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -16,14 +16,14 @@ import (
 // prepareGroups creates the users (through /Bulk when the server has it) and one group
 // per size with that many of them as members, plus one newcomer per client.
 func (w *workload) prepareGroups(ctx context.Context) error {
-	need := slicesMax(w.cfg.GroupSizes) + w.cfg.Concurrency
+	need := slices.Max(w.cfg.GroupSizes) + w.cfg.Concurrency
 	if err := w.createUsers(ctx, need); err != nil {
 		return err
 	}
 	for _, size := range w.cfg.GroupSizes {
 		var g struct{ ID string }
 		body := map[string]any{"schemas": []any{groupURN}, "displayName": fmt.Sprintf("%s-group-%d", w.tag, size), "members": []any{}}
-		if err := w.c.do(ctx, "prepare", http.MethodPost, "/Groups", body, http.StatusCreated, &g); err != nil {
+		if err := w.c.do(ctx, prep(http.MethodPost, "/Groups", body, http.StatusCreated), &g); err != nil {
 			return err
 		}
 		w.extra = append(w.extra, "/Groups/"+g.ID)
@@ -33,8 +33,8 @@ func (w *workload) prepareGroups(ctx context.Context) error {
 			for _, id := range w.users[first:min(first+1000, size)] {
 				members = append(members, map[string]any{"value": id})
 			}
-			add := map[string]any{"schemas": []any{patchURN}, "Operations": []any{map[string]any{"op": "add", "path": "members", "value": members}}}
-			if err := w.c.do(ctx, "prepare", http.MethodPatch, "/Groups/"+g.ID+"?excludedAttributes=members", add, http.StatusOK, nil); err != nil {
+			add := patchBody(map[string]any{"op": "add", "path": "members", "value": members})
+			if err := w.c.do(ctx, prep(http.MethodPatch, "/Groups/"+g.ID+"?excludedAttributes=members", add, http.StatusOK), nil); err != nil {
 				return err
 			}
 		}
@@ -42,28 +42,19 @@ func (w *workload) prepareGroups(ctx context.Context) error {
 	return nil
 }
 
-// createUsers creates n users, 500 per /Bulk request, or one by one without /Bulk.
+// createUsers creates n users, a batch per /Bulk request, or one by one without /Bulk
+// (and for any the /Bulk requests did not create).
 func (w *workload) createUsers(ctx context.Context, n int) error {
-	for first := 0; first < n; first += 500 {
-		var ops []any
-		for i := first; i < min(first+500, n); i++ {
-			ops = append(ops, map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprint(i), "data": w.userBody(i)})
+	for first := 0; w.batch > 0 && first < n; first += w.batch {
+		var resp bulkResponse
+		if err := w.c.do(ctx, prep(http.MethodPost, "/Bulk", w.bulkCreate(first, min(w.batch, n-first)), http.StatusOK), &resp); err != nil {
+			break
 		}
-		var resp struct {
-			Operations []struct{ Status, Location string }
-		}
-		if err := w.c.do(ctx, "prepare", http.MethodPost, "/Bulk", map[string]any{"schemas": []any{bulkURN}, "Operations": ops}, http.StatusOK, &resp); err != nil {
-			break // no /Bulk: one by one below
-		}
-		for _, op := range resp.Operations {
-			if i := strings.LastIndex(op.Location, "/"); op.Status == "201" && i >= 0 {
-				w.users = append(w.users, op.Location[i+1:])
-			}
-		}
+		w.users = append(w.users, resp.created()...)
 	}
 	for i := len(w.users); i < n; i++ {
 		var created struct{ ID string }
-		if err := w.c.do(ctx, "prepare", http.MethodPost, "/Users", w.userBody(i), http.StatusCreated, &created); err != nil {
+		if err := w.c.do(ctx, prep(http.MethodPost, "/Users", w.userBody(i), http.StatusCreated), &created); err != nil {
 			return err
 		}
 		w.users = append(w.users, created.ID)
@@ -71,33 +62,30 @@ func (w *workload) createUsers(ctx context.Context, n int) error {
 	return nil
 }
 
-func slicesMax(xs []int) int {
-	m := 0
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
-}
-
-// runGroups adds and removes a client's newcomer on each group in turn.
+// runGroups has each client add its newcomer to a group, remove it again, and go on to
+// the next group, one request per step.
 func (w *workload) runGroups(ctx context.Context, more func() bool) {
 	var wg sync.WaitGroup
 	var turn atomic.Int64
 	for n := range w.cfg.Concurrency {
-		newcomer := w.users[len(w.users)-1-n]
+		newcomer := []any{map[string]any{"value": w.users[len(w.users)-1-n]}}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			k, in := 0, false
 			for more() {
-				k := int(turn.Add(1)) % len(w.groups)
-				size, gid := w.cfg.GroupSizes[k], w.groups[k]
-				change := func(op string, value []any) map[string]any {
-					return map[string]any{"schemas": []any{patchURN}, "Operations": []any{map[string]any{"op": op, "path": "members", "value": value}}}
+				if !in {
+					k = int(turn.Add(1)) % len(w.groups)
 				}
-				member := []any{map[string]any{"value": newcomer}}
-				path := "/Groups/" + gid + "?excludedAttributes=members"
-				_ = w.c.do(ctx, fmt.Sprintf("member add, group of %d", size), http.MethodPatch, path, change("add", member), http.StatusOK, nil)
-				_ = w.c.do(ctx, fmt.Sprintf("member remove, group of %d", size), http.MethodPatch, path, change("remove", member), http.StatusOK, nil)
+				r := request{kind: fmt.Sprintf("member add, group of %d", w.cfg.GroupSizes[k]), op: OpMemberAdd, at: ref{group: w.groups[k]},
+					method: http.MethodPatch, path: "/Groups/" + w.groups[k] + "?excludedAttributes=members", want: http.StatusOK,
+					body: patchBody(map[string]any{"op": "add", "path": "members", "value": newcomer})}
+				if in {
+					r.kind, r.op = fmt.Sprintf("member remove, group of %d", w.cfg.GroupSizes[k]), OpMemberRemove
+					r.body = patchBody(map[string]any{"op": "remove", "path": "members", "value": newcomer})
+				}
+				_ = w.c.do(ctx, r, nil)
+				in = !in
 			}
 		}()
 	}

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,43 +27,59 @@ type workload struct {
 	users  []string // ids
 	group  string
 	groups []string // the groups workload's groups, one per size
+	batch  int      // users per /Bulk request; 0 without /Bulk
 	mu     sync.Mutex
 	extra  []string // paths of resources created during the run
 }
 
-func (w *workload) userName(i int) string { return fmt.Sprintf("%s-%06d@example.com", w.tag, i) }
+func userName(tag string, i int) string   { return fmt.Sprintf("%s-%06d@example.com", tag, i) }
+func externalID(tag string, i int) string { return fmt.Sprintf("%s-ext-%06d", tag, i) }
 
-func (w *workload) userBody(i int) map[string]any {
+// attributes are user i's attributes; tag tells runs (and the baseline's users) apart.
+func (w *workload) attributes(tag string, i int) map[string]any {
 	return map[string]any{
-		"schemas": []any{userURN}, "userName": w.userName(i), "externalId": fmt.Sprintf("%s-ext-%06d", w.tag, i),
+		"userName": userName(tag, i), "externalId": externalID(tag, i),
 		"name":   map[string]any{"givenName": "Bench", "familyName": fmt.Sprintf("Family%06d", (i*7919)%max(w.cfg.Users, 1))},
-		"emails": []any{map[string]any{"value": w.userName(i), "type": "work", "primary": true}},
+		"emails": []any{map[string]any{"value": userName(tag, i), "type": "work", "primary": true}},
 		"active": true,
 	}
+}
+
+func (w *workload) userBody(i int) map[string]any {
+	body := w.attributes(w.tag, i)
+	body["schemas"] = []any{userURN}
+	return body
 }
 
 // prepare creates the users and the group the workload reads and changes.
 func (w *workload) prepare(ctx context.Context) error {
 	switch w.cfg.Workload {
 	case "onboard":
+		w.batch = w.bulkBatch(ctx)
 		return nil
 	case "groups":
+		w.batch = w.bulkBatch(ctx)
 		return w.prepareGroups(ctx)
 	}
 	for i := 0; i < w.cfg.Users; i++ {
 		var created struct{ ID string }
-		if err := w.c.do(ctx, "prepare", http.MethodPost, "/Users", w.userBody(i), http.StatusCreated, &created); err != nil {
+		if err := w.c.do(ctx, prep(http.MethodPost, "/Users", w.userBody(i), http.StatusCreated), &created); err != nil {
 			return err
 		}
 		w.users = append(w.users, created.ID)
 	}
 	var g struct{ ID string }
 	body := map[string]any{"schemas": []any{groupURN}, "displayName": w.tag + "-group", "members": []any{}}
-	if err := w.c.do(ctx, "prepare", http.MethodPost, "/Groups", body, http.StatusCreated, &g); err != nil {
+	if err := w.c.do(ctx, prep(http.MethodPost, "/Groups", body, http.StatusCreated), &g); err != nil {
 		return err
 	}
 	w.group = g.ID
 	return nil
+}
+
+// prep is a preparation request: sent, but not measured.
+func prep(method, path string, body any, want int) request {
+	return request{kind: "prepare", method: method, path: path, body: body, want: want}
 }
 
 // cleanUp deletes what the run created.
@@ -82,12 +97,12 @@ func (w *workload) cleanUp() {
 		paths = append(paths, "/Users/"+id)
 	}
 	for _, p := range paths {
-		_ = w.c.do(ctx, "cleanup", http.MethodDelete, p, nil, http.StatusNoContent, nil)
+		_ = w.c.do(ctx, request{kind: "cleanup", method: http.MethodDelete, path: p, want: http.StatusNoContent}, nil)
 	}
 }
 
 // run sends the workload's requests from Concurrency clients until the request budget
-// or the duration is spent.
+// or the duration is spent. The budget counts HTTP requests: every step sends one.
 func (w *workload) run(ctx context.Context) {
 	if w.cfg.Workload == "onboard" {
 		w.onboard(ctx)
@@ -111,160 +126,97 @@ func (w *workload) run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(n), uint64(time.Now().UnixNano())))
+			l := &lane{n: n, r: rand.New(rand.NewPCG(uint64(n), uint64(time.Now().UnixNano()))), pending: -1}
 			for more() {
-				w.step(ctx, r, n)
+				w.step(ctx, l)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-// step sends one request of the workload's mix (two for a member change: an add and a
-// remove). Client n works on its own share of the users, so that clients never undo
-// each other's member changes.
-func (w *workload) step(ctx context.Context, r *rand.Rand, n int) {
-	share := max(len(w.users)/w.cfg.Concurrency, 1)
-	i := min(n%len(w.users)+w.cfg.Concurrency*r.IntN(share), len(w.users)-1)
-	id := w.users[i]
-	c := w.c
-	patch := func(ops ...map[string]any) map[string]any {
-		list := make([]any, len(ops))
-		for k, op := range ops {
-			list[k] = op
-		}
-		return map[string]any{"schemas": []any{patchURN}, "Operations": list}
+// lane is one client's state between its requests.
+type lane struct {
+	n int
+	r *rand.Rand
+	// pending is the user this client added to the group and must remove next (-1:
+	// none): Okta pushes a membership as an add, then a remove, one request each.
+	pending int
+}
+
+func patchBody(ops ...map[string]any) map[string]any {
+	list := make([]any, len(ops))
+	for k, op := range ops {
+		list[k] = op
 	}
+	return map[string]any{"schemas": []any{patchURN}, "Operations": list}
+}
+
+// step sends one request of the workload's mix. Client n works on its own share of the
+// users, so that clients never undo each other's member changes.
+func (w *workload) step(ctx context.Context, l *lane) {
+	share := max(len(w.users)/w.cfg.Concurrency, 1)
+	i := min(l.n%len(w.users)+w.cfg.Concurrency*l.r.IntN(share), len(w.users)-1)
+	id := w.users[i]
+	user := ref{user: i}
+	member := ref{user: i, group: w.group}
 	filter := func(f string) string { return url.QueryEscape(f) }
+	var r request
 	switch w.cfg.Workload {
 	case "read":
-		switch r.IntN(3) {
+		switch l.r.IntN(3) {
 		case 0:
-			_ = c.do(ctx, "GET user", http.MethodGet, "/Users/"+id, nil, http.StatusOK, nil)
+			r = request{kind: "GET user", op: OpGetUser, at: user, method: http.MethodGet, path: "/Users/" + id}
 		case 1:
-			_ = c.do(ctx, "filter userName eq", http.MethodGet, "/Users?filter="+filter(`userName eq "`+w.userName(i)+`"`), nil, http.StatusOK, nil)
+			r = request{kind: "filter userName eq", op: OpFindUserName, at: user, method: http.MethodGet,
+				path: "/Users?filter=" + filter(`userName eq "`+userName(w.tag, i)+`"`)}
 		default:
-			start := 1 + r.IntN(max(len(w.users)-99, 1))
-			_ = c.do(ctx, "page of 100 sorted", http.MethodGet, fmt.Sprintf("/Users?sortBy=name.familyName&count=100&startIndex=%d", start), nil, http.StatusOK, nil)
+			skip := l.r.IntN(max(len(w.users)-99, 1))
+			r = request{kind: "page of 100 sorted", op: OpPage, at: ref{skip: skip}, method: http.MethodGet,
+				path: fmt.Sprintf("/Users?sortBy=name.familyName&count=100&startIndex=%d", 1+skip)}
 		}
 	case "okta-sync":
-		switch r.IntN(4) {
+		choice := l.r.IntN(4)
+		if l.pending >= 0 {
+			choice = -1
+		}
+		switch choice {
+		case -1:
+			gone := w.users[l.pending]
+			r = request{kind: "okta: member remove", op: OpMemberRemove, at: ref{user: l.pending, group: w.group}, method: http.MethodPatch,
+				path: "/Groups/" + w.group, body: patchBody(map[string]any{"op": "remove", "path": `members[value eq "` + gone + `"]`})}
+			l.pending = -1
 		case 0:
-			_ = c.do(ctx, "okta: find by userName", http.MethodGet, "/Users?filter="+filter(`userName eq "`+w.userName(i)+`"`)+"&startIndex=1&count=100", nil, http.StatusOK, nil)
+			r = request{kind: "okta: find by userName", op: OpFindUserName, at: user, method: http.MethodGet,
+				path: "/Users?filter=" + filter(`userName eq "`+userName(w.tag, i)+`"`) + "&startIndex=1&count=100"}
 		case 1:
-			_ = c.do(ctx, "okta: GET user", http.MethodGet, "/Users/"+id, nil, http.StatusOK, nil)
+			r = request{kind: "okta: GET user", op: OpGetUser, at: user, method: http.MethodGet, path: "/Users/" + id}
 		case 2:
-			_ = c.do(ctx, "okta: deactivate", http.MethodPatch, "/Users/"+id, patch(map[string]any{"op": "replace", "value": map[string]any{"active": r.IntN(2) == 0}}), http.StatusOK, nil)
+			r = request{kind: "okta: deactivate", op: OpSetActive, at: user, method: http.MethodPatch, path: "/Users/" + id,
+				body: patchBody(map[string]any{"op": "replace", "value": map[string]any{"active": l.r.IntN(2) == 0}})}
 		default:
-			// Okta's group push: the member in, then out again.
-			_ = c.do(ctx, "okta: member add", http.MethodPatch, "/Groups/"+w.group, patch(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id}}}), http.StatusOK, nil)
-			_ = c.do(ctx, "okta: member remove", http.MethodPatch, "/Groups/"+w.group, patch(map[string]any{"op": "remove", "path": `members[value eq "` + id + `"]`}), http.StatusOK, nil)
+			r = request{kind: "okta: member add", op: OpMemberAdd, at: member, method: http.MethodPatch, path: "/Groups/" + w.group,
+				body: patchBody(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id}}})}
+			l.pending = i
 		}
 	case "entra-sync":
-		switch r.IntN(4) {
+		switch l.r.IntN(4) {
 		case 0:
-			_ = c.do(ctx, "entra: find by externalId", http.MethodGet, "/Users?filter="+filter(fmt.Sprintf(`externalId eq "%s-ext-%06d"`, w.tag, i)), nil, http.StatusOK, nil)
+			r = request{kind: "entra: find by externalId", op: OpFindExternalID, at: user, method: http.MethodGet,
+				path: "/Users?filter=" + filter(`externalId eq "`+externalID(w.tag, i)+`"`)}
 		case 1:
-			_ = c.do(ctx, "entra: patch attributes", http.MethodPatch, "/Users/"+id, patch(
-				map[string]any{"op": "Replace", "path": "active", "value": []string{"True", "False"}[r.IntN(2)]},
-				map[string]any{"op": "Replace", "path": "title", "value": fmt.Sprintf("Title %d", r.IntN(100))},
-			), http.StatusOK, nil)
+			r = request{kind: "entra: patch attributes", op: OpSetAttributes, at: user, method: http.MethodPatch, path: "/Users/" + id, body: patchBody(
+				map[string]any{"op": "Replace", "path": "active", "value": []string{"True", "False"}[l.r.IntN(2)]},
+				map[string]any{"op": "Replace", "path": "title", "value": fmt.Sprintf("Title %d", l.r.IntN(100))},
+			)}
 		case 2:
-			_ = c.do(ctx, "entra: member add", http.MethodPatch, "/Groups/"+w.group+"?excludedAttributes=members", patch(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": id}}}), http.StatusOK, nil)
+			r = request{kind: "entra: member add", op: OpMemberAdd, at: member, method: http.MethodPatch, path: "/Groups/" + w.group + "?excludedAttributes=members",
+				body: patchBody(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": id}}})}
 		default:
-			_ = c.do(ctx, "entra: member remove", http.MethodPatch, "/Groups/"+w.group+"?excludedAttributes=members", patch(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": id}}}), http.StatusOK, nil)
+			r = request{kind: "entra: member remove", op: OpMemberRemove, at: member, method: http.MethodPatch, path: "/Groups/" + w.group + "?excludedAttributes=members",
+				body: patchBody(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": id}}})}
 		}
 	}
-}
-
-// onboard creates Users users with single POSTs, then as many again through /Bulk in
-// requests of 500.
-func (w *workload) onboard(ctx context.Context) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range w.cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < w.cfg.Users; i = int(next.Add(1)) - 1 {
-				var created struct{ ID string }
-				if w.c.do(ctx, "create user (POST)", http.MethodPost, "/Users", w.userBody(i), http.StatusCreated, &created) == nil {
-					w.mu.Lock()
-					w.users = append(w.users, created.ID)
-					w.mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for first := 0; first < w.cfg.Users; first += 500 {
-		var ops []any
-		for i := first; i < min(first+500, w.cfg.Users); i++ {
-			ops = append(ops, map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprint(i), "data": w.userBody(w.cfg.Users + i)})
-		}
-		var resp struct {
-			Operations []struct{ Status, Location string }
-		}
-		if w.c.do(ctx, "create 500 users (Bulk)", http.MethodPost, "/Bulk", map[string]any{"schemas": []any{bulkURN}, "Operations": ops}, http.StatusOK, &resp) != nil {
-			return // the server has no /Bulk: the POST figures stand alone
-		}
-		for _, op := range resp.Operations {
-			u, err := url.Parse(op.Location)
-			if err != nil || op.Status != "201" {
-				continue
-			}
-			if i := strings.LastIndex(u.Path, "/Users/"); i >= 0 {
-				w.mu.Lock()
-				w.extra = append(w.extra, u.Path[i:])
-				w.mu.Unlock()
-			}
-		}
-	}
-}
-
-// baseline runs the baseline of each measured kind as often as the kind was sent.
-func (w *workload) baseline(ctx context.Context, stats []Stat) error {
-	if len(w.users) == 0 {
-		return nil
-	}
-	for k := range stats {
-		st := &stats[k]
-		target := func(r *rand.Rand) Target {
-			i := r.IntN(len(w.users))
-			return Target{UserID: w.users[i], UserName: w.userName(i), ExternalID: fmt.Sprintf("%s-ext-%06d", w.tag, i),
-				GroupID: w.group, Skip: r.IntN(max(len(w.users)-99, 1))}
-		}
-		if ok, err := w.cfg.Baseline(ctx, st.Kind, target(rand.New(rand.NewPCG(1, 2)))); err != nil || !ok {
-			if err != nil {
-				return fmt.Errorf("%s: %w", st.Kind, err)
-			}
-			continue
-		}
-		var left atomic.Int64
-		left.Store(int64(st.Requests - 1))
-		var failed atomic.Value
-		var spent atomic.Int64 // summed time of the operations, like the SCIM latencies
-		var wg sync.WaitGroup
-		for n := range w.cfg.Concurrency {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := rand.New(rand.NewPCG(uint64(n), 7))
-				for left.Add(-1) >= 0 {
-					began := time.Now()
-					if _, err := w.cfg.Baseline(ctx, st.Kind, target(r)); err != nil {
-						failed.Store(err)
-						return
-					}
-					spent.Add(int64(time.Since(began)))
-				}
-			}()
-		}
-		wg.Wait()
-		if err, ok := failed.Load().(error); ok {
-			return fmt.Errorf("%s: %w", st.Kind, err)
-		}
-		st.Baseline = time.Duration(spent.Load() / int64(max(st.Requests-1, 1)))
-	}
-	return nil
+	r.want = http.StatusOK
+	_ = w.c.do(ctx, r, nil)
 }
