@@ -1,8 +1,9 @@
 // Package conformance checks any SCIM 2.0 server over HTTP the way RFC 7643/7644, Okta
 // and Microsoft Entra ID use it. Each case is a named scenario (a request sequence with
 // checks on every response) that cites its source. The harness reads the server's
-// ServiceProviderConfig first and runs what the server claims: a feature it does not
-// claim is skipped with that reason, never passed; one it claims but breaks fails.
+// discovery documents (ServiceProviderConfig, ResourceTypes, Schemas) first and runs
+// what the server claims: a feature it does not claim is skipped with that reason, never
+// passed; one it claims but breaks fails.
 //
 // It cleans up everything it creates, also when a case fails, and never touches a
 // resource it did not create, so it can run against a server with data. Use it from
@@ -52,13 +53,15 @@ type Exchange struct {
 
 // Result is the outcome of one case.
 type Result struct {
-	Suite    string        `json:"suite"`
-	Case     string        `json:"case"`
-	Source   string        `json:"source"`
-	Status   Status        `json:"status"`
-	Reason   string        `json:"reason,omitempty"`
-	Exchange *Exchange     `json:"exchange,omitempty"`
-	Duration time.Duration `json:"durationNs"`
+	Suite  string `json:"suite"`
+	Case   string `json:"case"`
+	Source string `json:"source"`
+	Status Status `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	// Unclaimed is, for a skipped case, the feature the server does not claim.
+	Unclaimed Feature       `json:"unclaimed,omitempty"`
+	Exchange  *Exchange     `json:"exchange,omitempty"`
+	Duration  time.Duration `json:"durationNs"`
 }
 
 // Report is the outcome of a run.

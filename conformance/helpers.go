@@ -70,17 +70,17 @@ func filterPath(endpoint, filter string, more ...string) string {
 	return endpoint + "?" + q.Encode()
 }
 
-// createUser creates a user (recorded for clean-up) and returns its id and body.
+// createUser creates a user (recorded for clean-up by Do) and returns its id and body.
 func (t *T) createUser(base string, extra map[string]any) (string, map[string]any) {
 	r := t.Do(http.MethodPost, "/Users", user(t.Name(base)+"@example.com", extra))
 	t.Status(r, http.StatusCreated)
-	return t.Created("/Users", r), r.JSON()
+	return idOf(r), r.JSON()
 }
 
 func (t *T) createGroup(base string, memberIDs ...string) (string, map[string]any) {
 	r := t.Do(http.MethodPost, "/Groups", group(t.Name(base), memberIDs...))
 	t.Status(r, http.StatusCreated)
-	return t.Created("/Groups", r), r.JSON()
+	return idOf(r), r.JSON()
 }
 
 // list GETs a list and checks the ListResponse's shape (RFC 7644 §3.4.2).

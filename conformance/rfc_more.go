@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 func init() {
@@ -42,20 +43,33 @@ func init() {
 				t.scimError(t.Do(http.MethodGet, filterPath("/Users", `active gt true`), nil), http.StatusBadRequest, "invalidFilter")
 			}},
 		Case{Suite: "rfc", Name: "paging: count above the maximum returns at most the maximum", Source: "RFC 7644 §3.4.2.4; RFC 7643 §5 (filter.maxResults)",
+			Needs: []Feature{FeatureMaxResults},
 			Run: func(t *T) {
-				if t.caps.MaxResults <= 0 {
-					t.Skipf("the server does not advertise filter.maxResults")
-				}
 				m := t.list(fmt.Sprintf("/Users?count=%d", t.caps.MaxResults+1))
 				t.Check(len(ids(m)) <= t.caps.MaxResults, "count above maxResults (%d) returned %d resources", t.caps.MaxResults, len(ids(m)))
 			}},
 		Case{Suite: "rfc", Name: "users: the password is written, never returned", Source: "RFC 7643 §4.1.1 (password: writeOnly, returned never)",
 			Run: func(t *T) {
-				id, u := t.createUser("password", map[string]any{"password": "Corr3ct horse battery"})
-				t.Check(u["password"] == nil, "POST returned the password")
-				for _, path := range []string{"/Users/" + id, "/Users/" + id + "?attributes=password"} {
-					t.Check(t.Do(http.MethodGet, path, nil).JSON()["password"] == nil, "GET %s returned the password", path)
-				}
+				const pw = "Corr3ct horse battery"
+				r := t.Do(http.MethodPost, "/Users", user(t.Name("password")+"@example.com", map[string]any{"password": pw}))
+				t.Status(r, http.StatusCreated)
+				t.noPassword(r, pw)
+				t.readsNoPassword(idOf(r), pw)
+			}},
+		Case{Suite: "rfc", Name: "users: changePassword: PATCH and PUT set the password, never return it",
+			Source: "RFC 7643 §5 (changePassword), §4.1.1 (password: writeOnly, returned never); RFC 7644 §3.5.1, §3.5.2",
+			Needs:  []Feature{FeatureChangePassword, FeaturePatch},
+			Run: func(t *T) {
+				id, u := t.createUser("change-password", map[string]any{"password": "0ld pa55word"})
+				const patched, put = "Patch3d pa55word", "Put pa55word 3"
+				r := t.Do(http.MethodPatch, "/Users/"+id, patch(op("replace", "password", patched)))
+				t.Check(r.Status == http.StatusOK || r.Status == http.StatusNoContent, "a PATCH of the password must be accepted with 200 or 204, got %d", r.Status)
+				t.noPassword(r, patched)
+				t.readsNoPassword(id, patched)
+				r = t.Do(http.MethodPut, "/Users/"+id, user(u["userName"].(string), map[string]any{"password": put}))
+				t.Status(r, http.StatusOK)
+				t.noPassword(r, put)
+				t.readsNoPassword(id, put)
 			}},
 		Case{Suite: "rfc", Name: "groups: replace and delete", Source: "RFC 7644 §3.5.1, §3.6",
 			Run: func(t *T) {
@@ -71,15 +85,30 @@ func init() {
 				t.Status(t.Do(http.MethodDelete, "/Groups/"+gid, nil), http.StatusNoContent)
 				t.scimError(t.Do(http.MethodGet, "/Groups/"+gid, nil), http.StatusNotFound, "")
 			}},
-		Case{Suite: "rfc", Name: "patch: errors leave the resource unchanged", Source: "RFC 7644 §3.5.2, §3.12 (mutability, invalidPath, noTarget)", Needs: []Feature{FeaturePatch},
+		Case{Suite: "rfc", Name: "patch: errors carry their scimType and leave the resource unchanged",
+			Source: "RFC 7644 §3.5.2 (all or none; mutability), §3.5.2.2, §3.5.2.3, §3.12 (Table 9: mutability, invalidPath, noTarget)", Needs: []Feature{FeaturePatch},
 			Run: func(t *T) {
 				id, _ := t.createUser("patch-errors", map[string]any{"title": "Kept"})
-				before := t.Do(http.MethodGet, "/Users/"+id, nil).Body
-				t.scimError(t.Do(http.MethodPatch, "/Users/"+id, patch(op("replace", "id", "other"))), http.StatusBadRequest, "mutability")
-				r := t.Do(http.MethodPatch, "/Users/"+id, patch(op("replace", "title", "Changed"), op("replace", "nosuchattribute", "x")))
-				t.Check(r.Status == http.StatusBadRequest, "a PATCH with an unknown path must be 400, got %d", r.Status)
-				after := t.Do(http.MethodGet, "/Users/"+id, nil).Body
-				t.Check(string(before) == string(after), "a failed PATCH changed the user (operations apply all or none)")
+				before := string(t.Do(http.MethodGet, "/Users/"+id, nil).Body)
+				for _, tc := range []struct {
+					failing  map[string]any
+					scimType string
+				}{
+					// §3.5.2: a client MUST NOT modify a readOnly attribute (id, RFC 7643 §3.1).
+					{op("replace", "id", "other"), "mutability"},
+					// Table 9, invalidPath: the path names no attribute of the schema, or is malformed.
+					{op("replace", "nosuchattribute", "x"), "invalidPath"},
+					{op("replace", `emails[type eq "work"`, "x"), "invalidPath"},
+					// §3.5.2.2: remove without a path.
+					{op("remove", "", nil), "noTarget"},
+					// §3.5.2.3: a value filter that matches no value of a multi-valued attribute.
+					{op("replace", `emails[value eq "`+t.Name("nobody")+`@example.com"]`, map[string]any{"value": t.Name("other") + "@example.com"}), "noTarget"},
+				} {
+					// A valid operation first: it must not apply when a later one fails.
+					t.scimError(t.Do(http.MethodPatch, "/Users/"+id, patch(op("replace", "title", "Changed"), tc.failing)), http.StatusBadRequest, tc.scimType)
+					after := string(t.Do(http.MethodGet, "/Users/"+id, nil).Body)
+					t.Check(before == after, "a failed PATCH (%s %v) changed the user; operations apply all or none", tc.failing["op"], tc.failing["path"])
+				}
 			}},
 		Case{Suite: "rfc", Name: "bulk: failOnErrors stops processing", Source: "RFC 7644 §3.7.3", Needs: []Feature{FeatureBulk},
 			Run: func(t *T) {
@@ -96,7 +125,7 @@ func init() {
 				t.Check(len(results) == 1 && results[0].(map[string]any)["status"] == "409", "failOnErrors=1 must stop after the first error: %v", results)
 				m := t.list(filterPath("/Users", `userName eq "`+t.Name("bulk-never")+`@example.com"`))
 				for _, id := range ids(m) {
-					t.created = append(t.created, "/Users/"+id)
+					t.remember("/Users/" + id)
 				}
 				t.Check(m["totalResults"] == float64(0), "an operation after failOnErrors was reached ran")
 			}},
@@ -125,4 +154,20 @@ func init() {
 				t.scimError(t.Do(http.MethodGet, "/Users?cursor=not-a-cursor&count=2", nil), http.StatusBadRequest, "invalidCursor")
 			}},
 	)
+}
+
+// noPassword checks that an answer does not return the password (RFC 7643 §4.1.1:
+// returned "never"), neither as "password" nor anywhere in its body.
+func (t *T) noPassword(r *Response, pw string) {
+	t.Check(r.JSON()["password"] == nil && !strings.Contains(string(r.Body), pw), "the answer returned the password: %s", r.Body)
+}
+
+// readsNoPassword checks that reads of a user, also asking for the password by name,
+// do not return it.
+func (t *T) readsNoPassword(id, pw string) {
+	for _, path := range []string{"/Users/" + id, "/Users/" + id + "?attributes=password"} {
+		r := t.Do(http.MethodGet, path, nil)
+		t.Status(r, http.StatusOK)
+		t.noPassword(r, pw)
+	}
 }
