@@ -2,6 +2,7 @@ package resources
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -84,7 +85,8 @@ func (s subscription) grant(tenant, where, id, role string) (Product, string, er
 // name products the tenant subscribes to and roles those products have; a grant
 // without a role gets the product's lowest; enabled defaults to true; display is the
 // product's name.
-func applyHQ(tenant string, rt *schemas.ResourceType, attrs Attributes, products subscription) error {
+func applyHQ(tenant string, rt *schemas.ResourceType, attrs Attributes, policy Policy) error {
+	products := subscription(policy.Products)
 	urn := schemas.HQUserURN
 	if rt == schemas.GroupResourceType {
 		urn = schemas.HQGroupURN
@@ -98,12 +100,13 @@ func applyHQ(tenant string, rt *schemas.ResourceType, attrs Attributes, products
 		if _, ok := ext["hqRole"]; !ok {
 			ext["hqRole"] = schemas.HQRoleBasic
 		}
-		if err := checkRoleGrants(tenant, attrs, products); err != nil {
+		if err := checkRoleGrants(tenant, attrs, policy); err != nil {
 			return err
 		}
 	}
 	list, _ := ext["products"].([]any)
-	seen := map[string]bool{}
+	seen := map[string]Attributes{}
+	kept := list[:0]
 	for _, item := range list {
 		g, _ := item.(Attributes)
 		id, _ := g["value"].(string)
@@ -112,10 +115,6 @@ func applyHQ(tenant string, rt *schemas.ResourceType, attrs Attributes, products
 		if err != nil {
 			return err
 		}
-		if seen[id] {
-			return Errorf(KindInvalidValue, "%s:products: product %q is granted twice; give each product once", urn, id)
-		}
-		seen[id] = true
 		g["role"] = canonical
 		if rt == schemas.UserResourceType {
 			g["display"] = p.DisplayName
@@ -123,22 +122,43 @@ func applyHQ(tenant string, rt *schemas.ResourceType, attrs Attributes, products
 				g["enabled"] = true
 			}
 		}
+		// Compared only now that defaults are filled in: a PATCH add of {"value": "hire"}
+		// meets the stored grant with its role, enabled and display, and adding a value
+		// that is there changes nothing (RFC 7644 §3.5.2.1).
+		if prev, ok := seen[id]; ok {
+			if !reflect.DeepEqual(prev, g) {
+				return Errorf(KindInvalidValue, "%s:products: product %q is granted twice; give each product once", urn, id)
+			}
+			continue
+		}
+		seen[id] = g
+		kept = append(kept, g)
+	}
+	if list != nil {
+		ext["products"] = kept
 	}
 	return nil
 }
 
 // checkRoleGrants validates the core roles that are product grants: "product:role" or
-// "product" naming a product of the catalog. Other role values are ordinary roles.
-func checkRoleGrants(tenant string, attrs Attributes, products subscription) error {
+// "product" naming a product of the whole catalog. Such a grant obeys the rules of a
+// direct one (the tenant's subscription, the product's roles), or Entra ID app roles
+// and Okta string arrays would grant what the products attribute refuses. Other role
+// values are ordinary roles.
+func checkRoleGrants(tenant string, attrs Attributes, policy Policy) error {
+	catalog := subscription(policy.Catalog)
+	if catalog == nil {
+		catalog = policy.Products
+	}
 	roles, _ := attrs["roles"].([]any)
 	for _, item := range roles {
 		r, _ := item.(Attributes)
 		v, _ := r["value"].(string)
 		id, role, _ := strings.Cut(v, ":")
-		if _, ok := products.find(id); !ok {
+		if _, ok := catalog.find(id); !ok {
 			continue
 		}
-		if _, _, err := products.grant(tenant, "roles", id, role); err != nil {
+		if _, _, err := subscription(policy.Products).grant(tenant, "roles", id, role); err != nil {
 			return err
 		}
 	}

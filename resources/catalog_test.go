@@ -91,7 +91,7 @@ func TestComputeAccess(t *testing.T) {
 func TestApplyHQ(t *testing.T) {
 	// A group's grants get the lowest role, but no enabled or display: those are a user's.
 	attrs := Attributes{schemas.HQGroupURN: Attributes{"products": []any{Attributes{"value": "hire"}}}}
-	if err := applyHQ("t", schemas.GroupResourceType, attrs, testCatalog); err != nil {
+	if err := applyHQ("t", schemas.GroupResourceType, attrs, Policy{Products: testCatalog}); err != nil {
 		t.Fatal(err)
 	}
 	want := Attributes{schemas.HQGroupURN: Attributes{"products": []any{Attributes{"value": "hire", "role": "interviewer"}}}}
@@ -100,7 +100,7 @@ func TestApplyHQ(t *testing.T) {
 	}
 	// A user without the extension gets it with hqRole basic.
 	attrs = Attributes{"userName": "u"}
-	if err := applyHQ("t", schemas.UserResourceType, attrs, testCatalog); err != nil {
+	if err := applyHQ("t", schemas.UserResourceType, attrs, Policy{Products: testCatalog}); err != nil {
 		t.Fatal(err)
 	}
 	if ext, _ := attrs[schemas.HQUserURN].(Attributes); !reflect.DeepEqual(ext, Attributes{"hqRole": "basic"}) {
@@ -115,7 +115,7 @@ func TestApplyHQ(t *testing.T) {
 		{Attributes{"value": "hire", "role": "boss"}, "interviewer, recruiter, admin"},
 	} {
 		attrs := Attributes{schemas.HQUserURN: Attributes{"products": []any{tc.grant}}}
-		err := applyHQ("t", schemas.UserResourceType, attrs, testCatalog)
+		err := applyHQ("t", schemas.UserResourceType, attrs, Policy{Products: testCatalog})
 		if KindOf(err) != KindInvalidValue || !strings.Contains(err.Error(), tc.detail) {
 			t.Errorf("grant %v: %v, want invalidValue mentioning %q", tc.grant, err, tc.detail)
 		}

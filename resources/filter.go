@@ -192,11 +192,43 @@ func PathValues(a Attributes, p Path) []any {
 	for _, item := range items {
 		if elem, ok := item.(Attributes); ok {
 			if v, ok := elem[p.Sub.Name]; ok {
-				out = append(out, v)
+				// A multi-valued sub-attribute (access.sources) contributes each value,
+				// so that a comparison looks at the values, not at their list.
+				if list, ok := v.([]any); ok {
+					out = append(out, list...)
+				} else {
+					out = append(out, v)
+				}
 			}
 		}
 	}
 	return out
+}
+
+// MapLeaves rebuilds f with each comparison and value filter replaced by what fn
+// returns for it; And, Or and Not are kept.
+func MapLeaves(f Filter, fn func(Filter) (Filter, error)) (Filter, error) {
+	switch x := f.(type) {
+	case And:
+		l, r, err := mapBoth(x.Left, x.Right, fn)
+		return And{Left: l, Right: r}, err
+	case Or:
+		l, r, err := mapBoth(x.Left, x.Right, fn)
+		return Or{Left: l, Right: r}, err
+	case Not:
+		inner, err := MapLeaves(x.Filter, fn)
+		return Not{Filter: inner}, err
+	}
+	return fn(f)
+}
+
+func mapBoth(l, r Filter, fn func(Filter) (Filter, error)) (Filter, Filter, error) {
+	l, err := MapLeaves(l, fn)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err = MapLeaves(r, fn)
+	return l, r, err
 }
 
 func present(v any) bool {

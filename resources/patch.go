@@ -58,7 +58,7 @@ func (p *patcher) apply(op PatchOp) error {
 // Entra ID send them.
 func (p *patcher) applyMap(op PatchOp) error {
 	if op.Op == "remove" {
-		return Errorf(KindNoTarget, "a remove operation needs a path (RFC 7644 §3.5.2.2)")
+		return errRemoveWithoutPath()
 	}
 	m, ok := op.Value.(map[string]any)
 	if !ok {
@@ -99,6 +99,11 @@ func (p *patcher) applyMap(op PatchOp) error {
 		}
 	}
 	return nil
+}
+
+// errRemoveWithoutPath is RFC 7644 §3.5.2.2's answer to a remove without a path.
+func errRemoveWithoutPath() error {
+	return Errorf(KindNoTarget, "a remove operation needs a path (RFC 7644 §3.5.2.2)")
 }
 
 func ignoredInMap(key string) bool {
@@ -204,13 +209,22 @@ func (p *patcher) set(op string, path *PatchPath, raw any) error {
 		}
 		return nil
 	}
+	changed, _ := val.([]any) // the values of a multi-valued attribute this sets
 	switch {
 	case t.Attr.MultiValued && op == "add":
 		list, _ := c[t.Attr.Name].([]any)
+		changed = nil
 		for _, item := range val.([]any) {
-			if !containsEqual(list, item) {
+			i := indexEqual(list, item)
+			if i < 0 {
 				list = append(list, item)
+				i = len(list) - 1
+			} else if m, ok := item.(Attributes); ok && m["primary"] == true {
+				// The value is there already, and only its being primary is news: the
+				// client makes an existing address the primary one this way.
+				list[i].(Attributes)["primary"] = true
 			}
+			changed = append(changed, list[i])
 		}
 		c[t.Attr.Name] = list
 	case t.Attr.Type == schemas.Complex && !t.Attr.MultiValued:
@@ -228,7 +242,7 @@ func (p *patcher) set(op string, path *PatchPath, raw any) error {
 		c[t.Attr.Name] = val
 	}
 	if t.Attr.MultiValued {
-		keepOnePrimary(c[t.Attr.Name].([]any), val.([]any))
+		keepOnePrimary(c[t.Attr.Name].([]any), changed)
 	}
 	return nil
 }
@@ -441,15 +455,16 @@ func setOrDelete(c Attributes, name string, list []any) {
 	}
 }
 
-// containsEqual reports whether list has a value equal to item, so that add does not
-// duplicate values (RFC 7644 §3.5.2.1). "primary" does not make values different.
-func containsEqual(list []any, item any) bool {
-	for _, v := range list {
+// indexEqual returns the index of the value of list equal to item, or -1, so that add
+// does not duplicate values (RFC 7644 §3.5.2.1). "primary" does not make values
+// different.
+func indexEqual(list []any, item any) int {
+	for i, v := range list {
 		if equalIgnoringPrimary(v, item) {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // containsSame reports whether a value to remove names item: complex values match on

@@ -51,6 +51,17 @@ func (p *Projection) Returns(rt *schemas.ResourceType, name string) bool {
 	return a != nil && p.returned("", a)
 }
 
+// ReturnsExtension reports whether attribute name of the extension urn is part of the
+// response (false when the resource type has no such extension).
+func (p *Projection) ReturnsExtension(rt *schemas.ResourceType, urn, name string) bool {
+	ext := rt.Extension(urn)
+	if ext == nil {
+		return false
+	}
+	a := ext.Attribute(name)
+	return a != nil && p.returned(ext.ID, a)
+}
+
 // ReturnsSub reports whether sub-attribute sub of the core or common attribute name is
 // part of the response (for the attributes rendered outside Attributes: meta, members,
 // groups).

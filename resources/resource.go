@@ -129,8 +129,9 @@ type Store interface {
 	Delete(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, expectVersion int64) error
 	List(ctx context.Context, tenant string, rt *schemas.ResourceType, q ListQuery) (Page, error)
 	// Touch records a change that lives outside the resource's document (membership)
-	// by bumping its version and lastModified, and returns the new meta.
-	Touch(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, at time.Time) (Meta, error)
+	// by bumping its version and lastModified, if expectVersion is 0 or the stored
+	// version, and returns the new meta.
+	Touch(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, expectVersion int64, at time.Time) (Meta, error)
 
 	// MemberTargets returns, for those of ids that exist in the tenant as Users or
 	// Groups, what a membership needs to know of them.

@@ -20,6 +20,10 @@ type Policy struct {
 	Strict bool
 	// Products are the products the tenant subscribes to, from its catalog.
 	Products []Product
+	// Catalog is every product of the configuration, subscribed or not: a core role
+	// "product:role" naming one of them is a grant (checked against Products), any
+	// other role value an ordinary role. Nil means Products.
+	Catalog []Product
 	// UniqueEmails makes e-mail addresses unique within the tenant.
 	UniqueEmails bool
 }
@@ -104,7 +108,7 @@ func (s *Service) parse(ctx context.Context, tenant string, rt *schemas.Resource
 	if err != nil {
 		return nil, err
 	}
-	if err := applyHQ(tenant, rt, in.attrs, policy.Products); err != nil {
+	if err := applyHQ(tenant, rt, in.attrs, policy); err != nil {
 		return nil, err
 	}
 	if err := checkUser(rt, in.attrs); err != nil {
@@ -162,7 +166,8 @@ func (s *Service) CreateWithID(ctx context.Context, tenant string, rt *schemas.R
 type GetOptions struct {
 	// WithoutMembers skips a Group's members, which may be many.
 	WithoutMembers bool
-	// WithoutGroups skips looking up a User's groups, and so its computed access.
+	// WithoutGroups skips looking up a User's groups, and so its computed access
+	// (group grants are part of it): set it only when neither is returned.
 	WithoutGroups bool
 }
 
@@ -184,6 +189,12 @@ func (s *Service) complete(ctx context.Context, r *Resource, opt GetOptions) err
 // returned by a write, as opt asks.
 func (s *Service) Complete(ctx context.Context, r *Resource, opt GetOptions) error {
 	return s.complete(ctx, r, opt)
+}
+
+// CompleteAll is Complete for several resources of one tenant, with one lookup of
+// memberships for all of them.
+func (s *Service) CompleteAll(ctx context.Context, rs []*Resource, opt GetOptions) error {
+	return s.completeAll(ctx, rs, opt)
 }
 
 // completeAll loads the computed attributes of several resources of one tenant: the
@@ -254,6 +265,13 @@ func (s *Service) completeAll(ctx context.Context, rs []*Resource, opt GetOption
 
 // List returns one page of a tenant's resources of a type.
 func (s *Service) List(ctx context.Context, tenant string, rt *schemas.ResourceType, q ListQuery, opt GetOptions) (Page, error) {
+	if rt == schemas.UserResourceType && q.Filter != nil {
+		f, err := s.resolveAccess(ctx, tenant, q.Filter)
+		if err != nil {
+			return Page{}, err
+		}
+		q.Filter = f
+	}
 	page, err := s.Store.List(ctx, tenant, rt, q)
 	if err != nil {
 		return Page{}, err

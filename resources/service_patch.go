@@ -24,7 +24,8 @@ type memberOp struct {
 // Patch applies a PATCH request (RFC 7644 §3.5.2): all of it or, on any error, none of
 // it. Attribute changes are applied to a copy of the resource, checked like a PUT, and
 // stored with a compare-and-swap on the version (retried against concurrent writers
-// unless the client sent If-Match). Member changes are single-membership writes.
+// unless the client sent If-Match). Member changes are single-membership writes; under
+// If-Match a compare-and-swap of the version claims the group first.
 func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, ops []PatchOp, pre Precondition) (*Resource, error) {
 	cur, err := s.Store.Get(ctx, tenant, rt, id) // a missing resource is 404 before anything else
 	if err != nil {
@@ -34,6 +35,9 @@ func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.Resource
 	if err != nil {
 		return nil, err
 	}
+	// replaced: the attributes were stored by a compare-and-swap on the version that
+	// passed If-Match, which claims the resource for this request's member changes too.
+	replaced := false
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			if cur, err = s.Store.Get(ctx, tenant, rt, id); err != nil {
@@ -60,18 +64,39 @@ func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.Resource
 		if err != nil {
 			return nil, err
 		}
-		cur = next
+		cur, replaced = next, true
 		break
 	}
 	if changesMembers(memberOps) {
+		if pinsVersion(pre) && !replaced {
+			// checkIfMatch read the version before this point: two requests with the same
+			// If-Match can both pass it, so only the one whose compare-and-swap wins goes
+			// on; the other is 412 before it writes a membership (RFC 7644 §3.14).
+			if _, err := s.Store.Touch(ctx, tenant, rt, id, cur.Meta.Version, s.now()); err != nil {
+				return nil, err
+			}
+		}
 		if err := s.applyMemberOps(ctx, tenant, id, memberOps); err != nil {
 			return nil, err
 		}
-		if cur.Meta, err = s.Store.Touch(ctx, tenant, rt, id, s.now()); err != nil {
+		// Bumped again after the writes: a reader between the claim and the writes saw
+		// the claimed version with the old members, and must not keep that ETag.
+		if cur.Meta, err = s.Store.Touch(ctx, tenant, rt, id, 0, s.now()); err != nil {
 			return nil, err
 		}
 	}
 	return cur, nil
+}
+
+// pinsVersion reports whether If-Match names versions; "*" accepts any version, so
+// concurrent requests with it must not fail each other.
+func pinsVersion(pre Precondition) bool {
+	for _, tag := range strings.Split(pre.IfMatch, ",") {
+		if strings.TrimSpace(tag) == "*" {
+			return false
+		}
+	}
+	return pre.IfMatch != ""
 }
 
 // patched returns the resource cur with the operations applied and checked.
@@ -91,7 +116,7 @@ func (s *Service) patched(ctx context.Context, cur *Resource, ops []PatchOp) (*R
 	if err := checkRequired(cur.Type.Schema.Attributes, p.attrs, ""); err != nil {
 		return nil, err
 	}
-	if err := applyHQ(cur.Tenant, cur.Type, p.attrs, s.policy(cur.Tenant).Products); err != nil {
+	if err := applyHQ(cur.Tenant, cur.Type, p.attrs, s.policy(cur.Tenant)); err != nil {
 		return nil, err
 	}
 	if err := checkUser(cur.Type, p.attrs); err != nil {
@@ -121,6 +146,11 @@ func (s *Service) splitMemberOps(ctx context.Context, tenant string, rt *schemas
 	var memberOps []memberOp
 	state := &memberState{added: map[string]bool{}, removed: map[string]bool{}}
 	for _, op := range ops {
+		if op.Path == nil && op.Op == "remove" {
+			// Checked before members are taken out of the map: the patcher would never
+			// see a remove whose only key is members, and it must not empty the group.
+			return nil, nil, errRemoveWithoutPath()
+		}
 		if op.Path == nil {
 			// A path-less map may carry members among other attributes (Okta).
 			m, _ := op.Value.(map[string]any)

@@ -151,17 +151,46 @@ func (s *Server) schema(w http.ResponseWriter, r *http.Request) {
 	writeErrorStatus(w, http.StatusNotFound, "", "there is no schema "+id)
 }
 
-// products answers GET /Products: the tenant's catalog, read-only.
+// products answers GET /Products: the tenant's catalog, read-only, in the catalog's
+// order, with a filter and index paging (startIndex, count) as on every list endpoint.
 func (s *Server) products(w http.ResponseWriter, r *http.Request) {
-	if len(r.URL.Query()) > 0 {
-		writeErrorStatus(w, http.StatusBadRequest, "invalidValue", "/Products lists the whole catalog; it takes no query parameters")
+	p, err := paramsFromURL(r.URL.Query())
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
-	items := []any{}
-	for _, p := range s.Service.PolicyOf(tenantOf(r.Context())).Products {
-		items = append(items, s.productObject(r, p))
+	if p.sortBy != nil || p.sortOrder != nil || p.cursor != nil || p.attributes != nil || p.excluded != nil {
+		// The catalog's order is the one it defines, and a product is four attributes:
+		// these would be accepted only to be ignored.
+		writeError(w, r, resources.Errorf(resources.KindInvalidValue, "/Products takes filter, startIndex and count; sorting, cursors and attribute selection do not apply to it"))
+		return
 	}
-	writeJSON(w, http.StatusOK, listResponse(len(items), 1, items))
+	q, err := p.listQuery(schemas.ProductResourceType, false)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var matched []resources.Product
+	for _, prod := range s.Service.PolicyOf(tenantOf(r.Context())).Products {
+		if q.Filter == nil || q.Filter.Match(productAttributes(prod), prod.ID, resources.Meta{}) {
+			matched = append(matched, prod)
+		}
+	}
+	items := []any{}
+	first := min(q.StartIndex-1, len(matched))
+	for _, prod := range matched[first:min(first+q.Count, len(matched))] {
+		items = append(items, s.productObject(r, prod))
+	}
+	writeJSON(w, http.StatusOK, listResponse(len(matched), q.StartIndex, items))
+}
+
+// productAttributes are a product's attributes as a filter sees them.
+func productAttributes(p resources.Product) resources.Attributes {
+	roles := make([]any, len(p.Roles))
+	for i, role := range p.Roles {
+		roles[i] = role
+	}
+	return resources.Attributes{"displayName": p.DisplayName, "roles": roles}
 }
 
 // product answers GET /Products/{id}.

@@ -123,11 +123,14 @@ func (h resourceHandler) writeResource(w http.ResponseWriter, r *http.Request, s
 }
 
 // getOptions skips loading the computed attributes a projection leaves out, so that
-// excludedAttributes=members on a large group never reads its members.
+// excludedAttributes=members on a large group never reads its members. A User's
+// memberships are needed for its groups and for its access, which group grants are
+// part of: they are skipped only when neither is returned.
 func getOptions(rt *schemas.ResourceType, proj *resources.Projection) resources.GetOptions {
 	return resources.GetOptions{
 		WithoutMembers: rt == schemas.GroupResourceType && !proj.Returns(rt, "members"),
-		WithoutGroups:  rt == schemas.UserResourceType && !proj.Returns(rt, "groups"),
+		WithoutGroups: rt == schemas.UserResourceType && !proj.Returns(rt, "groups") &&
+			!proj.ReturnsExtension(rt, schemas.HQUserURN, "access"),
 	}
 }
 

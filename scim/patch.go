@@ -11,9 +11,12 @@ import (
 	"github.com/scimhq/scimhq/schemas"
 )
 
-// patch answers PATCH /{endpoint}/{id} (RFC 7644 §3.5.2): 200 with the resource, as
-// attributes/excludedAttributes ask, or 204 when the client prefers no body
-// (Prefer: return=minimal, RFC 7240) and did not ask for attributes.
+// patch answers PATCH /{endpoint}/{id} (RFC 7644 §3.5.2 allows 200 with the resource or
+// 204). A User answers 200 with the resource unless the client prefers no body
+// (Prefer: return=minimal, RFC 7240). A Group answers 204: its representation carries
+// every member, and identity providers change one member at a time, so a 200 would read
+// and send 100,000 members to add one. A client that asks for a representation
+// (attributes, excludedAttributes, or Prefer: return=representation) gets 200 with it.
 func (h resourceHandler) patch(w http.ResponseWriter, r *http.Request) {
 	proj, body, err := h.writeRequest(w, r)
 	if err != nil {
@@ -31,7 +34,8 @@ func (h resourceHandler) patch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if prefersMinimal(r) && proj == nil {
+	wantsBody := proj != nil || prefers(r, "return=representation")
+	if !wantsBody && (h.rt == schemas.GroupResourceType || prefers(r, "return=minimal")) {
 		w.Header().Set("ETag", res.Meta.ETag())
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -39,10 +43,12 @@ func (h resourceHandler) patch(w http.ResponseWriter, r *http.Request) {
 	h.respond(w, r, http.StatusOK, res, proj)
 }
 
-func prefersMinimal(r *http.Request) bool {
+// prefers reports whether the Prefer header (RFC 7240) holds the preference, e.g.
+// "return=minimal".
+func prefers(r *http.Request, preference string) bool {
 	for _, v := range r.Header.Values("Prefer") {
 		for _, pref := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(pref), " ", ""), "return=minimal") {
+			if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(pref), " ", ""), preference) {
 				return true
 			}
 		}

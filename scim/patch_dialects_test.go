@@ -62,7 +62,7 @@ func TestPatchDialects(t *testing.T) {
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
 			t.Parallel()
-			srv := scimtest.New(t, scimtest.Options{})
+			srv := scimtest.New(t, scimtest.Options{Policy: hqPolicy}) // app roles name HQ products
 			c := srv.Client()
 			ids := map[string]string{
 				"manager": idOf(t, c.CreateUser("manager@example.com", map[string]any{"displayName": "The Manager"})),

@@ -136,8 +136,9 @@ func fails(status int, scimType string, detail ...string) outcome {
 
 // checkPatch sends a PATCH and compares GETs of the resource before and after. A rejected
 // PATCH must answer the SCIM error and change nothing, not even meta.version. An accepted
-// one answers 200 with the resource exactly as a later GET shows it, an ETag header equal
-// to its meta.version, and a new version. It returns the resource after, nil if rejected.
+// one answers 200 with the resource exactly as a later GET shows it (204 without a body
+// where patchStatus says so), an ETag header equal to its meta.version, and a new
+// version. It returns the resource after, nil if rejected.
 func checkPatch(t testing.TB, c *scimtest.Client, url string, body any, want outcome, headers ...string) map[string]any {
 	t.Helper()
 	before := must(t, c.Do(http.MethodGet, url, nil), http.StatusOK)
@@ -150,8 +151,10 @@ func checkPatch(t testing.TB, c *scimtest.Client, url string, body any, want out
 		}
 		return nil
 	}
-	must(t, r, http.StatusOK)
-	if !bytes.Equal(r.Body, after.Body) {
+	switch must(t, r, patchStatus(url, headers...)); {
+	case r.Status == http.StatusNoContent && len(r.Body) != 0:
+		t.Fatalf("204 with a body: %s", r)
+	case r.Status == http.StatusOK && !bytes.Equal(r.Body, after.Body):
 		t.Fatalf("the PATCH response differs from a GET after it:\nPATCH %s\nGET   %s", r.Body, after.Body)
 	}
 	if tag := r.Header.Get("ETag"); tag == "" || tag != versionOf(t, after) {
@@ -164,6 +167,18 @@ func checkPatch(t testing.TB, c *scimtest.Client, url string, body any, want out
 		t.Fatalf("meta.version %v did not change: %s", versionOf(t, after), after.Body)
 	}
 	return after.JSON(t)
+}
+
+// patchStatus is the status of a successful PATCH: a Group answers 204 unless the
+// request asks for a representation (attributes or excludedAttributes, or Prefer:
+// return=representation); a User answers 200 unless it prefers return=minimal.
+func patchStatus(url string, headers ...string) int {
+	prefer := strings.ToLower(strings.Join(headers, "\n"))
+	representation := strings.Contains(url, "attributes=") || strings.Contains(prefer, "return=representation")
+	if !representation && (strings.HasPrefix(url, "/Groups/") || strings.Contains(prefer, "return=minimal")) {
+		return http.StatusNoContent
+	}
+	return http.StatusOK
 }
 
 func TestPatchUser(t *testing.T) {
@@ -231,6 +246,10 @@ func TestPatchUser(t *testing.T) {
 			ops: []any{op("replace", `emails[type eq "home"].primary`, true)}, want: map[string]any{"emails": []any{homePrimary, workNotPrimary}}},
 		{name: "add a primary email clears the others", ops: []any{op("add", "emails", []any{email("other", "p@other.example", true)})},
 			want: map[string]any{"emails": []any{workNotPrimary, home, email("other", "p@other.example", true)}}},
+		// The value is there, so only its primary flag is news: the existing value
+		// becomes primary (and the other loses it) rather than none being primary.
+		{name: "add an email that is there as primary", ops: []any{op("add", "emails", []any{homePrimary})},
+			want: map[string]any{"emails": []any{workNotPrimary, homePrimary}}},
 		{name: "path-less add with dotted and URN keys", ops: []any{op("add", "", map[string]any{"displayName": "Al", "name.familyName": "Jones", dept: "Engineering"})},
 			want: map[string]any{"displayName": "Al", "name": map[string]any{"givenName": "Alice", "familyName": "Jones"}, dept: "Engineering"}},
 		{name: "path-less replace with an extension key", ops: []any{op("replace", "", map[string]any{enterpriseURN: map[string]any{"division": "R&D"}, "active": false, "title": "Boss"})},
@@ -326,6 +345,14 @@ func TestPatchGroupMembers(t *testing.T) {
 		}, members: []string{a, b, cc}, out: fails(400, "invalidValue", missing)},
 		{name: "remove of a non-member", ops: func(string) []any { return []any{op("remove", valueEq(d))} },
 			members: []string{a, b, cc}, out: fails(400, "noTarget")},
+		// §3.5.2.2: a remove without a path is noTarget, whatever its value names.
+		{name: "path-less remove of a member", ops: func(string) []any { return []any{op("remove", "", map[string]any{"members": refs(a)})} },
+			members: []string{a, b, cc}, out: fails(400, "noTarget", "path")},
+		{name: "path-less remove of members null", ops: func(string) []any { return []any{op("remove", "", map[string]any{"members": nil})} },
+			members: []string{a, b, cc}, out: fails(400, "noTarget", "path")},
+		{name: "path-less remove of members and displayName", ops: func(string) []any {
+			return []any{op("remove", "", map[string]any{"displayName": "Team", "members": refs(a, b, cc)})}
+		}, members: []string{a, b, cc}, out: fails(400, "noTarget", "path")},
 		{name: "a bad displayName after member changes changes nothing", ops: func(string) []any {
 			return []any{op("add", "members", refs(d)), op("remove", valueEq(a)), op("replace", "displayName", 7)}
 		}, members: []string{a, b, cc}, out: fails(400, "invalidValue", "displayName")},
@@ -438,20 +465,31 @@ func TestPatchResponse(t *testing.T) {
 	wantKeys(t, "PATCH ?excludedAttributes=members", r.JSON(t), "id", "schemas", "displayName", "meta")
 	wantValues(t, getJSON(t, c, "/Groups/"+gid), "members", u, v)
 
+	// A Group answers with its members only when asked to.
+	r = c.Must(http.StatusOK, http.MethodPatch, "/Groups/"+gid, patchOf(op("remove", fmt.Sprintf(`members[value eq %q]`, v))), "Prefer: return=representation")
+	if got := getJSON(t, c, "/Groups/"+gid); !reflect.DeepEqual(r.JSON(t), got) {
+		t.Fatalf("Prefer: return=representation answered %s, want the group as GET shows it: %v", r, got)
+	}
+	wantValues(t, r.JSON(t), "members", u)
+
 	for _, tc := range []struct {
-		url string
-		op  map[string]any
+		url     string
+		op      map[string]any
+		headers []string
 	}{
-		{"/Users/" + u, op("replace", "title", "Chief")},
-		{"/Groups/" + gid, op("remove", fmt.Sprintf(`members[value eq %q]`, v))},
+		{"/Users/" + u, op("replace", "title", "Chief"), []string{"Prefer: return=minimal"}},
+		{"/Groups/" + gid, op("add", "members", refs(v)), []string{"Prefer: return=minimal"}},
+		{"/Groups/" + gid, op("remove", fmt.Sprintf(`members[value eq %q]`, v)), nil}, // as IdPs send it
+		{"/Groups/" + gid, op("replace", "displayName", "G2"), nil},
 	} {
-		r = c.Must(http.StatusNoContent, http.MethodPatch, tc.url, patchOf(tc.op), "Prefer: return=minimal")
+		r = c.Must(http.StatusNoContent, http.MethodPatch, tc.url, patchOf(tc.op), tc.headers...)
 		got := c.Must(http.StatusOK, http.MethodGet, tc.url, nil)
 		if len(r.Body) != 0 || r.Header.Get("ETag") != versionOf(t, got) {
 			t.Fatalf("204 with a body or an ETag %q other than the new version %v: %s", r.Header.Get("ETag"), versionOf(t, got), r)
 		}
 	}
 	wantAttrs(t, getJSON(t, c, "/Users/"+u), map[string]any{"title": "Chief"})
+	wantAttrs(t, getJSON(t, c, "/Groups/"+gid), map[string]any{"displayName": "G2"})
 	wantValues(t, getJSON(t, c, "/Groups/"+gid), "members", u)
 }
 

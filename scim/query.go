@@ -206,6 +206,9 @@ func (p searchParams) listQuery(rt *schemas.ResourceType, lenient bool) (resourc
 			return q, resources.Errorf(resources.KindInvalidValue, "sortBy: %s", err.(*resources.Error).Detail)
 		}
 		if err == nil {
+			if computed(rt, path) {
+				return q, resources.Errorf(resources.KindInvalidValue, "sortBy %q: %s is multi-valued and computed when read (from memberships or grants), so it has no order to sort by; sort by a stored attribute such as %s", *p.sortBy, path.Attr.Name, defaultSortHint(rt))
+			}
 			if path.Attr.Type == schemas.Complex && path.Sub == nil {
 				return q, resources.Errorf(resources.KindInvalidValue, "sortBy %q is complex; sort by one of its sub-attributes, e.g. %s.%s", *p.sortBy, path, path.Attr.SubAttributes[0].Name)
 			}
@@ -235,6 +238,27 @@ func (p searchParams) listQuery(rt *schemas.ResourceType, lenient bool) (resourc
 		q.Fingerprint = rt.ID + "\x00" + deref(p.filter) + "\x00" + deref(p.sortBy) + "\x00" + strings.ToLower(deref(p.sortOrder))
 	}
 	return q, nil
+}
+
+// computed reports whether a path is part of an attribute that is not stored in the
+// resource's document, and so has no sort key: a Group's members, a User's groups and
+// its HQ access.
+func computed(rt *schemas.ResourceType, p resources.Path) bool {
+	switch {
+	case rt == schemas.GroupResourceType:
+		return p.Schema == "" && p.Attr.Name == "members"
+	case rt == schemas.UserResourceType:
+		return p.Schema == "" && p.Attr.Name == "groups" || p.Schema == schemas.HQUserURN && p.Attr.Name == "access"
+	}
+	return false
+}
+
+// defaultSortHint names an attribute a resource type can be sorted by.
+func defaultSortHint(rt *schemas.ResourceType) string {
+	if rt == schemas.GroupResourceType {
+		return "displayName"
+	}
+	return "userName"
 }
 
 func deref(s *string) string {

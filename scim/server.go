@@ -75,15 +75,37 @@ func (s *Server) Handler() http.Handler {
 	handle("/ResourceTypes/{id}", s.resourceType, http.MethodGet)
 	handle("/Schemas", s.schemaList, http.MethodGet)
 	handle("/Schemas/{id}", s.schema, http.MethodGet)
+	// RFC 7644 §3.11: a service provider without /Me answers 501, whatever the method.
+	root.Handle(Prefix+"/Me", s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeErrorStatus(w, http.StatusNotImplemented, "", "/Me is not implemented: tokens belong to a tenant, not to a user; use /Users/{id}")
+	})))
 
 	root.NotFoundHandler = s.authenticateUnder(Prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeErrorStatus(w, http.StatusNotFound, "", "there is no endpoint at "+r.URL.Path)
 	}))
 	root.MethodNotAllowedHandler = s.authenticateUnder(Prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeErrorStatus(w, http.StatusMethodNotAllowed, "", r.Method+" is not supported on "+r.URL.Path)
+		allowed := allowedMethods(root, r)
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeErrorStatus(w, http.StatusMethodNotAllowed, "", r.Method+" is not supported on "+r.URL.Path+"; it supports "+strings.Join(allowed, ", "))
 	}))
 
 	return s.observe(s.recoverPanics(canonicalPath(root)))
+}
+
+// allowedMethods returns the methods the router serves at the request's path, which a
+// 405 names in its Allow header (RFC 9110 §15.5.6). It asks the router itself, so the
+// list cannot drift from the routes.
+func allowedMethods(router *mux.Router, r *http.Request) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
 }
 
 // endpoints maps lower-cased first path segments under Prefix to their canonical

@@ -50,13 +50,13 @@ func BenchmarkMembershipChange(b *testing.B) {
 				if err := store.AddMembers(ctx, "t", id, extra); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := store.Touch(ctx, "t", schemas.GroupResourceType, id, now); err != nil {
+				if _, err := store.Touch(ctx, "t", schemas.GroupResourceType, id, 0, now); err != nil {
 					b.Fatal(err)
 				}
 				if err := store.RemoveMembers(ctx, "t", id, []string{"newcomer"}); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := store.Touch(ctx, "t", schemas.GroupResourceType, id, now); err != nil {
+				if _, err := store.Touch(ctx, "t", schemas.GroupResourceType, id, 0, now); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -222,7 +222,7 @@ func (s *Store) leaveGroups(ctx context.Context, tenant, memberID string, at tim
 		return nil, dbError("removing memberships", err)
 	}
 	for _, g := range groupIDs {
-		if _, err := s.Touch(ctx, tenant, schemas.GroupResourceType, g, at); err != nil && resources.KindOf(err) != resources.KindNotFound {
+		if _, err := s.Touch(ctx, tenant, schemas.GroupResourceType, g, 0, at); err != nil && resources.KindOf(err) != resources.KindNotFound {
 			return nil, err
 		}
 	}

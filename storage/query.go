@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/scimhq/scimhq/resources"
 	"github.com/scimhq/scimhq/schemas"
@@ -21,13 +19,15 @@ import (
 //   - case-insensitive strings are compared on their lower-cased copies in _lc, so that
 //     "userName eq" is an index lookup, not a case-insensitive scan;
 //   - id is the tenant-prefixed _id;
-//   - a Group's members and a User's groups live outside the document: conditions on
-//     them are answered first (from memberships, or from groups) and become a condition
-//     on _id or _groups;
+//   - a Group's members, a User's groups and a User's computed access live outside the
+//     document: conditions on them are answered first (see resolveIndirect) and become
+//     a condition on _id;
 //   - "attr[filter]" needs all its conditions to hold for one element, which MongoDB
 //     expresses with $elemMatch. The embedded FerretDB has no $elemMatch on documents,
 //     so there the translation is a superset (each condition on any element) and the
-//     caller filters the candidates with Filter.Match: exact is false.
+//     caller filters the candidates with Filter.Match: exact is false. MongoDB takes
+//     that way too where $elemMatch cannot say it exactly (ordering comparisons of
+//     case-insensitive strings, see elementQuery).
 type translator struct {
 	s      *Store
 	ctx    context.Context
@@ -58,90 +58,6 @@ func (s *Store) translate(ctx context.Context, tenant string, rt *schemas.Resour
 		return q, nil, nil
 	}
 	return q, resolved, nil
-}
-
-// resolveIndirect replaces the conditions on a Group's members and a User's groups,
-// which live in the memberships collection, by the set of ids they select.
-func (t *translator) resolveIndirect(f resources.Filter) (resources.Filter, error) {
-	switch x := f.(type) {
-	case resources.And, resources.Or:
-		var l, r resources.Filter
-		if a, ok := x.(resources.And); ok {
-			l, r = a.Left, a.Right
-		} else {
-			l, r = x.(resources.Or).Left, x.(resources.Or).Right
-		}
-		l, err := t.resolveIndirect(l)
-		if err != nil {
-			return nil, err
-		}
-		if r, err = t.resolveIndirect(r); err != nil {
-			return nil, err
-		}
-		if _, ok := x.(resources.And); ok {
-			return resources.And{Left: l, Right: r}, nil
-		}
-		return resources.Or{Left: l, Right: r}, nil
-	case resources.Not:
-		inner, err := t.resolveIndirect(x.Filter)
-		return resources.Not{Filter: inner}, err
-	case resources.ValueFilter:
-		if t.rt == schemas.GroupResourceType && x.Path.Is("members", "") {
-			return t.membersIDs(x.Filter)
-		}
-	case resources.Compare:
-		p := x.Path
-		switch {
-		case t.rt == schemas.GroupResourceType && p.Schema == "" && p.Attr.Name == "members":
-			inner := x
-			inner.Path = resources.Path{Attr: p.Leaf()}
-			if p.Sub == nil {
-				inner = resources.Compare{Path: resources.Path{Attr: p.Attr.Sub("value")}, Op: resources.OpPr}
-			}
-			return t.membersIDs(inner)
-		case t.rt == schemas.UserResourceType && p.Schema == "" && p.Attr.Name == "groups":
-			return t.groupsIDs(x)
-		case t.rt == schemas.UserResourceType && p.Schema == schemas.HQUserURN && p.Attr.Name == "access":
-			return t.accessFilter(x)
-		}
-	}
-	return f, nil
-}
-
-// accessFilter rewrites a condition on the computed access into the grants it comes
-// from: access.value eq "x" holds for a user with a direct grant of x, a core role "x"
-// or "x:<role>", or membership of a group that grants x.
-func (t *translator) accessFilter(c resources.Compare) (resources.Filter, error) {
-	id, _ := c.Value.(string)
-	if c.Path.Sub == nil || c.Path.Sub.Name != "value" || (c.Op != resources.OpEq && c.Op != resources.OpNe) {
-		return nil, resources.Errorf(resources.KindInvalidFilter, "access is computed; filter on access.value with eq or ne (e.g. access.value eq \"hire\"), or on the grants themselves (products, roles, groups)")
-	}
-	hqProducts := schemas.HQUser.Attribute("products")
-	roles := schemas.User.Attribute("roles")
-	direct := resources.Compare{Path: resources.Path{Schema: schemas.HQUserURN, Attr: hqProducts, Sub: hqProducts.Sub("value")}, Op: resources.OpEq, Value: id}
-	byRole := resources.Or{
-		Left:  resources.Compare{Path: resources.Path{Attr: roles, Sub: roles.Sub("value")}, Op: resources.OpEq, Value: id},
-		Right: resources.Compare{Path: resources.Path{Attr: roles, Sub: roles.Sub("value")}, Op: resources.OpSw, Value: id + ":"},
-	}
-	// The groups that grant the product, then their members.
-	groupGrant := bson.D{{Key: fTenant, Value: t.tenant}, {Key: storageKey(schemas.HQGroupURN) + ".products.value", Value: id}}
-	granting, err := t.s.distinct(t.ctx, t.s.groups, "_id", groupGrant)
-	if err != nil {
-		return nil, dbError("filtering on access", err)
-	}
-	for i := range granting {
-		granting[i] = idOf(granting[i])
-	}
-	members, err := t.s.distinct(t.ctx, t.s.memberships, "value",
-		bson.D{{Key: fTenant, Value: t.tenant}, {Key: "group", Value: bson.D{{Key: "$in", Value: granting}}}})
-	if err != nil {
-		return nil, dbError("filtering on access", err)
-	}
-	var f resources.Filter = resources.Or{Left: direct, Right: resources.Or{Left: byRole, Right: idSet(members)}}
-	if c.Op == resources.OpNe {
-		f = resources.Not{Filter: f}
-	}
-	return f, nil
 }
 
 // matchAll and matchNone are conditions that every and no document satisfies. (An empty
@@ -211,22 +127,31 @@ func joined(l, r resources.Filter, neg, and bool, walk func(resources.Filter, bo
 }
 
 func (t *translator) valueFilter(f resources.ValueFilter, neg bool) (bson.D, error) {
-	if t.rt == schemas.UserResourceType && f.Path.Is("groups", "") {
-		return nil, resources.Errorf(resources.KindInvalidFilter, "filters inside groups[...] are not supported; use groups.value or groups.display")
-	}
 	if !f.Path.Attr.MultiValued {
 		// One value, so "all on one element" is plain conjunction on its sub-attributes.
 		return t.node(rebase(f.Filter, f.Path), neg)
 	}
 	field := fieldOf(f.Path)
 	if t.s.elemMatch {
-		inner, err := elementQuery(f.Filter, "", f.Path)
+		inner, exact, err := elementQuery(f.Filter, "", f.Path)
 		if err != nil {
 			return nil, err
 		}
 		q := bson.D{{Key: field, Value: bson.D{{Key: "$elemMatch", Value: inner}}}}
+		if !exact {
+			t.exact = false
+			if neg {
+				return matchAll, nil // the complement of a superset bounds nothing
+			}
+		}
 		if neg {
-			q = bson.D{{Key: "$nor", Value: bson.A{q}}}
+			return bson.D{{Key: "$nor", Value: bson.A{q}}}, nil
+		}
+		if eqs := loweredEqualities(f.Filter, f.Path); len(eqs) > 0 {
+			// Implied by the $elemMatch, whose case-insensitive regular expressions no
+			// index answers; the lower-cased copies are indexed (_lc.emails_value), so
+			// Entra ID's emails[type eq "work"].value eq "x" is an index lookup.
+			return bson.D{{Key: "$and", Value: append(eqs, q)}}, nil
 		}
 		return q, nil
 	}
@@ -235,7 +160,25 @@ func (t *translator) valueFilter(f resources.ValueFilter, neg bool) (bson.D, err
 		return matchAll, nil // the complement of a superset bounds nothing
 	}
 	// Each condition on any element: a superset of "all on one element".
-	return elementQuery(f.Filter, field+".", f.Path)
+	q, _, err := elementQuery(f.Filter, field+".", f.Path)
+	return q, err
+}
+
+// loweredEqualities returns, for the case-insensitive "sub eq value" conditions that
+// every element matching f satisfies (the conjuncts at its top), the equality on the
+// lower-cased copy.
+func loweredEqualities(f resources.Filter, parent resources.Path) bson.A {
+	switch x := f.(type) {
+	case resources.And:
+		return append(loweredEqualities(x.Left, parent), loweredEqualities(x.Right, parent)...)
+	case resources.Compare:
+		s, ok := x.Value.(string)
+		if ok && x.Op == resources.OpEq && caseInsensitive(x.Path.Attr) {
+			lc := resources.Path{Schema: parent.Schema, Attr: parent.Attr, Sub: x.Path.Attr}
+			return bson.A{bson.D{{Key: fLower + "." + derivedKey(lc), Value: strings.ToLower(s)}}}
+		}
+	}
+	return nil
 }
 
 // rebase turns the sub-attribute paths of a filter inside parent[...] into full paths.
@@ -254,14 +197,22 @@ func rebase(f resources.Filter, parent resources.Path) resources.Filter {
 	return f
 }
 
-// elementQuery translates the filter inside attr[...], whose paths are sub-attributes.
-// Inside $elemMatch (prefix ""), conditions apply to one element: case-insensitive
-// strings are compared with case-insensitive regular expressions (the lower-cased
-// copies in _lc are separate arrays, not parts of the element). As a superset (prefix
-// "attr."), each condition may hold on a different element, a negated condition
-// bounds nothing and matches all, and case-insensitive strings use _lc.
-func elementQuery(f resources.Filter, prefix string, parent resources.Path) (bson.D, error) {
+// elementQuery translates the filter inside attr[...], whose paths are sub-attributes,
+// and reports whether the translation is exact.
+//
+// Per element (prefix "": inside $elemMatch, or on the flat membership documents),
+// conditions apply to one element: case-insensitive strings are compared with
+// case-insensitive regular expressions (the lower-cased copies in _lc are separate
+// arrays, not parts of the element). No query orders strings case-insensitively there,
+// so an ordering comparison on one becomes a condition every element meets, and the
+// translation a superset that the caller finishes with Filter.Match.
+//
+// As a superset (prefix "attr."), each condition may hold on a different element and
+// case-insensitive strings use _lc; a negated condition, or "ne", bounds nothing and
+// matches all (an array holding the operand can hold other values too).
+func elementQuery(f resources.Filter, prefix string, parent resources.Path) (bson.D, bool, error) {
 	superset := prefix != ""
+	exact := !superset
 	var walk func(resources.Filter, bool) (bson.D, error)
 	walk = func(f resources.Filter, neg bool) (bson.D, error) {
 		switch x := f.(type) {
@@ -278,8 +229,12 @@ func elementQuery(f resources.Filter, prefix string, parent resources.Path) (bso
 		case resources.Not:
 			return walk(x.Filter, !neg)
 		case resources.Compare:
-			if neg && superset {
+			if superset && (neg || x.Op == resources.OpNe) {
 				return matchAll, nil
+			}
+			if !superset && lowerOrdering(x) {
+				exact = false
+				return anyValue(x.Path.Attr.Name), nil
 			}
 			q, err := elementCompare(x, prefix, parent)
 			if err != nil || !neg {
@@ -289,10 +244,31 @@ func elementQuery(f resources.Filter, prefix string, parent resources.Path) (bso
 		}
 		return nil, resources.Errorf(resources.KindInvalidFilter, "unsupported expression inside a value filter")
 	}
-	return walk(f, false)
+	q, err := walk(f, false)
+	return q, exact, err
 }
 
-// elementCompare translates one comparison on a sub-attribute of parent.
+// lowerOrdering reports whether c orders a case-insensitive string.
+func lowerOrdering(c resources.Compare) bool {
+	_, isString := c.Value.(string)
+	switch c.Op {
+	case resources.OpGt, resources.OpGe, resources.OpLt, resources.OpLe:
+		return isString && caseInsensitive(c.Path.Attr)
+	}
+	return false
+}
+
+// anyValue is a condition that every element (or membership) meets, whether or not it
+// has the field.
+func anyValue(field string) bson.D {
+	return bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: field, Value: bson.D{{Key: "$exists", Value: true}}}},
+		bson.D{{Key: field, Value: bson.D{{Key: "$exists", Value: false}}}},
+	}}}
+}
+
+// elementCompare translates one comparison on a sub-attribute of parent (ordering
+// comparisons of case-insensitive strings only as a superset, see elementQuery).
 func elementCompare(c resources.Compare, prefix string, parent resources.Path) (bson.D, error) {
 	field := prefix + c.Path.Attr.Name
 	s, isString := c.Value.(string)
@@ -313,8 +289,8 @@ func elementCompare(c resources.Compare, prefix string, parent resources.Path) (
 		pattern = "^" + regexp.QuoteMeta(s)
 	case resources.OpEw:
 		pattern = regexp.QuoteMeta(s) + "$"
-	default: // ordering comparisons are rare inside [...]; compare as stored
-		return (&translator{}).field(field, c)
+	default:
+		return nil, resources.Errorf(resources.KindInvalidFilter, "%s %s cannot be compared case-insensitively here", c.Path.Attr.Name, c.Op)
 	}
 	q := bson.D{{Key: field, Value: bson.D{{Key: "$regex", Value: pattern}, {Key: "$options", Value: "i"}}}}
 	if c.Op == resources.OpNe {
@@ -332,11 +308,31 @@ func (t *translator) compare(c resources.Compare) (bson.D, error) {
 	case p.Schema == "" && p.Attr.Name == "meta":
 		return t.metaCondition(c)
 	}
-	if caseInsensitive(p.Leaf()) && c.Op != resources.OpPr {
+	if c.Op == resources.OpPr {
+		return t.present(p), nil
+	}
+	if caseInsensitive(p.Leaf()) {
 		return t.lowered(fLower+"."+derivedKey(p), c)
 	}
 	return t.field(fieldOf(p), c)
 }
+
+// present is the condition for "p pr": a value that is neither null nor empty. On a
+// sub-attribute of a multi-valued attribute, MongoDB reads {"emails.value": {$nin:
+// [null]}} as "no element lacks a value", which leaves out a user with one address
+// without a value and another with one; $elemMatch asks whether one element has it.
+// (FerretDB v1, which has no $elemMatch on documents, reads the dotted path as "some
+// element has it".)
+func (t *translator) present(p resources.Path) bson.D {
+	if p.Sub != nil && p.Attr.MultiValued && t.s.elemMatch {
+		elem := bson.D{{Key: p.Sub.Name, Value: presentValue}}
+		return bson.D{{Key: fieldOf(resources.Path{Schema: p.Schema, Attr: p.Attr}), Value: bson.D{{Key: "$elemMatch", Value: elem}}}}
+	}
+	return bson.D{{Key: fieldOf(p), Value: presentValue}}
+}
+
+// presentValue is the condition on a field for "pr".
+var presentValue = bson.D{{Key: "$exists", Value: true}, {Key: "$nin", Value: bson.A{nil, ""}}}
 
 // lowered compares a case-insensitive string on its lower-cased copy.
 func (t *translator) lowered(field string, c resources.Compare) (bson.D, error) {
@@ -353,7 +349,7 @@ func (t *translator) field(field string, c resources.Compare) (bson.D, error) {
 	}
 	switch c.Op {
 	case resources.OpPr:
-		return bson.D{{Key: field, Value: bson.D{{Key: "$exists", Value: true}, {Key: "$nin", Value: bson.A{nil, ""}}}}}, nil
+		return bson.D{{Key: field, Value: presentValue}}, nil
 	case resources.OpEq:
 		return bson.D{{Key: field, Value: c.Value}}, nil
 	case resources.OpNe:
@@ -426,96 +422,4 @@ func (t *translator) metaCondition(c resources.Compare) (bson.D, error) {
 		}
 	}
 	return nil, resources.Errorf(resources.KindInvalidFilter, "filtering on meta.%s with %q is not supported", c.Path.Sub.Name, c.Op)
-}
-
-// membersIDs answers a condition on a Group's members from the memberships: the ids of
-// the groups with a membership that satisfies f (whose paths are value, display, type).
-func (t *translator) membersIDs(f resources.Filter) (resources.IDIn, error) {
-	inner, err := elementQuery(f, "", resources.Path{Attr: schemas.Group.Attribute("members")})
-	if err != nil {
-		return nil, err
-	}
-	q := bson.D{{Key: fTenant, Value: t.tenant}, {Key: "$and", Value: bson.A{inner}}}
-	ids, err := t.s.distinct(t.ctx, t.s.memberships, "group", q)
-	if err != nil {
-		return nil, dbError("filtering on members", err)
-	}
-	return idSet(ids), nil
-}
-
-func idSet(ids []string) resources.IDIn {
-	set := make(resources.IDIn, len(ids))
-	for _, id := range ids {
-		set[id] = true
-	}
-	return set
-}
-
-// groupsIDs answers a condition on a User's groups from the memberships: the ids of
-// the users it selects. groups.value compares the membership's group id,
-// groups.display the group's displayName (found first), groups.type is "direct" for
-// every membership.
-func (t *translator) groupsIDs(c resources.Compare) (resources.Filter, error) {
-	sub := "value"
-	if c.Path.Sub != nil {
-		sub = c.Path.Sub.Name
-	}
-	var membership bson.D
-	switch {
-	case c.Op == resources.OpPr || sub == "type" && c.Op == resources.OpEq && c.Value == "direct":
-		membership = matchAll
-	case sub == "type":
-		return resources.Nothing{}, nil
-	case sub == "value":
-		q, err := t.field("group", c)
-		if err != nil {
-			return nil, err
-		}
-		membership = q
-	case sub == "display":
-		gq, _, err := t.s.translate(t.ctx, t.tenant, schemas.GroupResourceType,
-			resources.Compare{Path: resources.Path{Attr: schemas.Group.Attribute("displayName")}, Op: c.Op, Value: c.Value})
-		if err != nil {
-			return nil, err
-		}
-		ids, err := t.s.distinct(t.ctx, t.s.groups, "_id", gq)
-		if err != nil {
-			return nil, dbError("filtering on groups", err)
-		}
-		for i := range ids {
-			ids[i] = idOf(ids[i])
-		}
-		membership = bson.D{{Key: "group", Value: bson.D{{Key: "$in", Value: ids}}}}
-	default:
-		return nil, resources.Errorf(resources.KindInvalidFilter, "filtering on groups.%s is not supported", sub)
-	}
-	q := bson.D{{Key: fTenant, Value: t.tenant}, {Key: "$and", Value: bson.A{membership}}}
-	members, err := t.s.distinct(t.ctx, t.s.memberships, "value", q)
-	if err != nil {
-		return nil, dbError("filtering on groups", err)
-	}
-	return idSet(members), nil
-}
-
-// distinct returns the distinct string values of field among the documents matching
-// filter. It reads them with a projected find rather than the distinct command, whose
-// answer FerretDB v1 shapes differently from MongoDB.
-func (s *Store) distinct(ctx context.Context, coll *mongo.Collection, field string, filter bson.D) ([]string, error) {
-	cur, err := coll.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: field, Value: 1}}))
-	if err != nil {
-		return nil, err
-	}
-	var docs []bson.M
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	out := make([]string, 0, len(docs))
-	for _, d := range docs {
-		if v, ok := d[field].(string); ok && !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out, nil
 }

@@ -171,11 +171,12 @@ func (s *Store) Delete(ctx context.Context, tenant string, rt *schemas.ResourceT
 	return nil
 }
 
-// Touch bumps a resource's version and lastModified in one atomic update.
-func (s *Store) Touch(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, at time.Time) (resources.Meta, error) {
+// Touch bumps a resource's version and lastModified in one atomic update, if
+// expectVersion is 0 or the stored version.
+func (s *Store) Touch(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, expectVersion int64, at time.Time) (resources.Meta, error) {
 	k := key(tenant, id)
 	var doc bson.M
-	err := s.conditional(ctx, rt, k, 0, func(filter bson.D) (bool, error) {
+	err := s.conditional(ctx, rt, k, expectVersion, func(filter bson.D) (bool, error) {
 		err := s.collection(rt).FindOneAndUpdate(ctx, filter, touch(at),
 			// No projection: FerretDB v1.24 does not implement findAndModify's "fields".
 			options.FindOneAndUpdate().SetReturnDocument(options.After),

@@ -84,7 +84,7 @@ func (s *Store) Restore(ctx context.Context, tenant, id string, at time.Time) (*
 		if err := s.AddMembers(ctx, tenant, gid, []resources.Member{{Value: id, Type: schemas.UserResourceType.ID, Display: display}}); err != nil {
 			return nil, err
 		}
-		if _, err := s.Touch(ctx, tenant, schemas.GroupResourceType, gid, at); err != nil && resources.KindOf(err) != resources.KindNotFound {
+		if _, err := s.Touch(ctx, tenant, schemas.GroupResourceType, gid, 0, at); err != nil && resources.KindOf(err) != resources.KindNotFound {
 			return nil, err
 		}
 	}

@@ -170,6 +170,14 @@ func (c *Config) validateCatalog() error {
 	return nil
 }
 
+// retention is how long deleted users can be restored: deletedRetention, or 30 days.
+func (c *Config) retention() time.Duration {
+	if c.DeletedRetention > 0 {
+		return c.DeletedRetention
+	}
+	return resources.DefaultRetention
+}
+
 func (c *Config) product(id string) (resources.Product, bool) {
 	for _, p := range c.Products {
 		if p.ID == id {
@@ -183,12 +191,19 @@ func (c *Config) product(id string) (resources.Product, bool) {
 func (c *Config) policy() func(string) resources.Policy {
 	policies := map[string]resources.Policy{}
 	for name, t := range c.Tenants {
-		p := resources.Policy{Strict: t.Strict, UniqueEmails: t.UniqueEmails}
+		p := resources.Policy{Strict: t.Strict, UniqueEmails: t.UniqueEmails, Catalog: c.Products}
 		for _, id := range t.Products {
 			prod, _ := c.product(id)
 			p.Products = append(p.Products, prod)
 		}
 		policies[name] = p
 	}
-	return func(tenant string) resources.Policy { return policies[tenant] }
+	return func(tenant string) resources.Policy {
+		if p, ok := policies[tenant]; ok {
+			return p
+		}
+		// A tenant the file does not list subscribes to nothing, but a role naming a
+		// catalog product is still a grant there, refused like any other.
+		return resources.Policy{Catalog: c.Products}
+	}
 }

@@ -257,40 +257,85 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
+// TestUsersRestoreAndPurge walks a deleted user through the users commands: a restore
+// that conflicts with a user created meanwhile under the same userName (as Entra ID
+// deletes and re-creates), a restore with the group membership, a restore refused past
+// the configured retention, a purge that defaults to it, and a restore after the purge.
 func TestUsersRestoreAndPurge(t *testing.T) {
 	dir := t.TempDir()
 	const token = "users-cmd-token-123"
+	users := func(args ...string) (string, error) {
+		out, _, err := runCommand(t, append(append([]string{"users"}, args...), "--data-dir", dir)...)
+		return out, err
+	}
+	request := func(srv *running, method, path, body string, want int) string {
+		t.Helper()
+		status, out := srv.do(t, method, path, token, body)
+		if status != want {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, status, out, want)
+		}
+		return out
+	}
+	const user = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"back@example.com","title":"Boss"}`
 	srv := startServe(t, "--data-dir", dir, "--token", token)
-	_, body := srv.do(t, http.MethodPost, "/Users", token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"back@example.com","title":"Boss"}`)
-	id := idPattern.FindStringSubmatch(body)[1]
-	_, gbody := srv.do(t, http.MethodPost, "/Groups", token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Team","members":[{"value":"`+id+`"}]}`)
-	if status, _ := srv.do(t, http.MethodDelete, "/Users/"+id, token, ""); status != http.StatusNoContent {
-		t.Fatalf("delete: %d", status)
-	}
-	if status, _ := srv.do(t, http.MethodGet, "/Users/"+id, token, ""); status != http.StatusNotFound {
-		t.Fatalf("deleted user still there: %d", status)
-	}
+	id := idPattern.FindStringSubmatch(request(srv, http.MethodPost, "/Users", user, http.StatusCreated))[1]
+	gbody := request(srv, http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Team","members":[{"value":"`+id+`"}]}`, http.StatusCreated)
+	gid := idPattern.FindStringSubmatch(gbody)[1]
+	request(srv, http.MethodDelete, "/Users/"+id, "", http.StatusNoContent)
+	request(srv, http.MethodGet, "/Users/"+id, "", http.StatusNotFound)
+	newcomer := idPattern.FindStringSubmatch(request(srv, http.MethodPost, "/Users", user, http.StatusCreated))[1]
 	if err := srv.stop(); err != nil {
 		t.Fatal(err)
 	}
 
-	list, _, err := runCommand(t, "users", "deleted", "--tenant", "default", "--data-dir", dir)
+	list, err := users("deleted", "--tenant", "default")
 	if err != nil || !strings.Contains(list, id) || !strings.Contains(list, "back@example.com") {
 		t.Fatalf("users deleted: %q %v", list, err)
 	}
-	if out, _, err := runCommand(t, "users", "restore", "--tenant", "default", "--id", id, "--data-dir", dir); err != nil || !strings.Contains(out, id) {
-		t.Fatalf("users restore: %q %v", out, err)
+	_, err = users("restore", "--tenant", "default", "--id", id)
+	if err == nil || !strings.Contains(err.Error(), "cannot be restored") || !strings.Contains(err.Error(), `"back@example.com" is already taken`) {
+		t.Fatalf("restore while the userName is taken: %v, want an error naming the userName", err)
 	}
+	if list, _ := users("deleted", "--tenant", "default"); !strings.Contains(list, id) {
+		t.Fatalf("the refused restore lost the deleted user: %q", list)
+	}
+
 	srv = startServe(t, "--data-dir", dir, "--token", token)
-	status, body := srv.do(t, http.MethodGet, "/Users/"+id, token, "")
-	gid := idPattern.FindStringSubmatch(gbody)[1]
-	if status != http.StatusOK || !strings.Contains(body, "Boss") || !strings.Contains(body, gid) {
-		t.Fatalf("restored user: %d %s (want its title and its group %s)", status, body, gid)
-	}
+	request(srv, http.MethodDelete, "/Users/"+newcomer, "", http.StatusNoContent)
 	if err := srv.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if out, _, err := runCommand(t, "users", "purge", "--older-than", "0s", "--data-dir", dir); err != nil || !strings.Contains(out, "purged 0") {
+	if out, err := users("restore", "--tenant", "default", "--id", id); err != nil || !strings.Contains(out, id) {
+		t.Fatalf("users restore: %q %v", out, err)
+	}
+	srv = startServe(t, "--data-dir", dir, "--token", token)
+	if body := request(srv, http.MethodGet, "/Users/"+id, "", http.StatusOK); !strings.Contains(body, "Boss") || !strings.Contains(body, gid) {
+		t.Fatalf("restored user: %s (want its title and its group %s)", body, gid)
+	}
+	request(srv, http.MethodDelete, "/Users/"+id, "", http.StatusNoContent)
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Both tombstones are recent: the default retention (30 days) keeps them.
+	if out, err := users("purge"); err != nil || !strings.Contains(out, "purged 0") {
+		t.Fatalf("purge within the retention: %q %v", out, err)
+	}
+	config := filepath.Join(t.TempDir(), "scimhq.yaml")
+	if err := os.WriteFile(config, []byte("deletedRetention: 1ms\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if _, err := users("restore", "--tenant", "default", "--id", id, "--config", config); err == nil || !strings.Contains(err.Error(), "retention") {
+		t.Fatalf("restore past the retention: %v, want an error naming the retention", err)
+	}
+	if out, err := users("purge", "--config", config); err != nil || !strings.Contains(out, "purged 2") {
+		t.Fatalf("purge with the configured retention: %q %v, want both tombstones purged", out, err)
+	}
+	if _, err := users("restore", "--tenant", "default", "--id", id); err == nil || !strings.Contains(err.Error(), "purged") {
+		t.Fatalf("restore after the purge: %v, want an error saying it may have been purged", err)
+	}
+	if out, err := users("purge", "--older-than", "0s"); err != nil || !strings.Contains(out, "purged 0") {
 		t.Fatalf("purge with nothing deleted: %q %v", out, err)
 	}
 }

@@ -25,10 +25,17 @@ func usersCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	tenant := fs.String("tenant", "", "tenant of the users (deleted, restore)")
 	id := fs.String("id", "", "id of the deleted user to restore (restore)")
-	olderThan := fs.Duration("older-than", resources.DefaultRetention, "purge users deleted longer ago than this (purge)")
+	olderThan := fs.Duration("older-than", 0, "purge users deleted longer ago than this (purge) (default: the configuration's deletedRetention, else 720h)")
 	cfg, err := parseConfig(fs, args, "data-dir", "mongodb-uri", "database")
 	if err != nil {
 		return err
+	}
+	// The configuration is read during parsing, so the flag's default can only be
+	// filled in now; an explicit --older-than 0s (purge everything) stays.
+	olderThanSet := false
+	fs.Visit(func(f *flag.Flag) { olderThanSet = olderThanSet || f.Name == "older-than" })
+	if !olderThanSet {
+		*olderThan = cfg.retention()
 	}
 	switch {
 	case sub == "deleted" && *tenant == "", sub == "restore" && (*tenant == "" || *id == ""):
@@ -56,7 +63,7 @@ func usersCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return tw.Flush()
 	case "restore":
-		u, err := svc.Restore(ctx, *tenant, *id)
+		u, err := svc.Restore(ctx, *tenant, *id, cfg.retention())
 		if err != nil {
 			return err
 		}

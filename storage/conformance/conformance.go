@@ -190,10 +190,12 @@ func testReplaceCAS(t *testing.T, s resources.Store) {
 
 func testDeleteAndTouch(t *testing.T, s resources.Store) {
 	mustCreate(t, s, newGroup("t1", "g1", "Eng"))
-	meta, err := s.Touch(ctx, "t1", groups, "g1", at(30))
+	meta, err := s.Touch(ctx, "t1", groups, "g1", 1, at(30))
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, err = s.Touch(ctx, "t1", groups, "g1", 1, at(35))
+	wantKind(t, err, resources.KindPreconditionFailed, "touch of a stale version")
 	if meta.Version != 2 || !meta.LastModified.Equal(at(30)) || !meta.Created.Equal(at(0)) {
 		t.Fatalf("touch gave %+v", meta)
 	}
@@ -202,7 +204,7 @@ func testDeleteAndTouch(t *testing.T, s resources.Store) {
 		t.Fatal(err)
 	}
 	wantKind(t, s.Delete(ctx, "t1", groups, "g1", 0), resources.KindNotFound, "delete twice")
-	_, err = s.Touch(ctx, "t1", groups, "g1", at(40))
+	_, err = s.Touch(ctx, "t1", groups, "g1", 0, at(40))
 	wantKind(t, err, resources.KindNotFound, "touch of a deleted group")
 }
 
