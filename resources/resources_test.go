@@ -92,6 +92,9 @@ func TestCheckUser(t *testing.T) {
 		{Attributes{"locale": "english please"}, false},
 		{Attributes{"locale": "en-US,fr"}, false},
 		{Attributes{"preferredLanguage": "!!"}, false},
+		{Attributes{"preferredLanguage": "en;q=2"}, false},
+		{Attributes{"preferredLanguage": "en;q=0.5555"}, false},
+		{Attributes{"preferredLanguage": "fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5, de;q=1.000"}, true},
 	} {
 		err := checkUser(schemas.UserResourceType, tc.attrs)
 		if (err == nil) != tc.ok || (err != nil && KindOf(err) != KindInvalidValue) {
