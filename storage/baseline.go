@@ -3,10 +3,10 @@ package storage
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/scimhq/scimhq/resources"
@@ -55,19 +55,20 @@ type BaselineUser struct {
 // Baseline runs an operation on the store's collections directly, with the commands
 // its result needs and no others: no token lookup, no existence checks, no read before
 // a write, no locks. The documents it writes are the ones the store would write
-// (encode), so that index maintenance, which is database work, is the same.
+// (encode), so that index maintenance, which is database work, is the same: on the
+// embedded engine that includes the lookups, which also answer its finds there.
 func (s *Store) Baseline(ctx context.Context, op BaselineOp, t BaselineTarget) error {
 	var err error
 	switch op {
 	case BaselineGet:
 		err = s.users.FindOne(ctx, byKey(key(t.Tenant, t.UserID))).Err()
 	case BaselineFindUserName:
-		err = s.findAll(ctx, bson.D{{Key: fTenant, Value: t.Tenant}, {Key: fLower + ".userName", Value: strings.ToLower(t.UserName)}}, options.Find().SetLimit(100))
+		err = s.findAll(ctx, t.Tenant, resources.Path{Attr: schemas.User.Attribute("userName")}, t.UserName, bson.D{{Key: fTenant, Value: t.Tenant}, {Key: fLower + ".userName", Value: fold(t.UserName)}})
 	case BaselineFindExternal:
-		err = s.findAll(ctx, bson.D{{Key: fTenant, Value: t.Tenant}, {Key: "externalId", Value: t.ExternalID}}, options.Find().SetLimit(100))
+		err = s.findAll(ctx, t.Tenant, resources.Path{Attr: schemas.Common("externalId")}, t.ExternalID, bson.D{{Key: fTenant, Value: t.Tenant}, {Key: "externalId", Value: t.ExternalID}})
 	case BaselinePage:
-		err = s.findAll(ctx, bson.D{{Key: fTenant, Value: t.Tenant}}, options.Find().
-			SetSort(bson.D{{Key: fSort + ".name_familyName", Value: -1}, {Key: "_id", Value: -1}}).SetSkip(int64(t.Skip)).SetLimit(100))
+		err = readAll(ctx)(s.users.Find(ctx, bson.D{{Key: fTenant, Value: t.Tenant}}, options.Find().
+			SetSort(bson.D{{Key: fSort + ".name_familyName", Value: -1}, {Key: "_id", Value: -1}}).SetSkip(int64(t.Skip)).SetLimit(100)))
 	case BaselineSetActive, BaselineSetTitle:
 		set := bson.D{{Key: "active", Value: true}, {Key: "meta.lastModified", Value: time.Now()}}
 		if op == BaselineSetTitle {
@@ -78,13 +79,26 @@ func (s *Store) Baseline(ctx context.Context, op BaselineOp, t BaselineTarget) e
 		if len(t.New) != 1 {
 			return fmt.Errorf("%s: one user to insert, not %d", op, len(t.New))
 		}
-		_, err = s.users.InsertOne(ctx, newUserDoc(t.Tenant, t.New[0]))
-	case BaselineCreateMany:
-		docs := make([]any, len(t.New))
-		for i, u := range t.New {
-			docs[i] = newUserDoc(t.Tenant, u)
+		u := newUser(t.Tenant, t.New[0])
+		if s.idOnly {
+			err = s.addKeys(ctx, keysFor(u.ID, keysOf(u)))
 		}
-		_, err = s.users.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		if err == nil {
+			_, err = s.users.InsertOne(ctx, encode(u))
+		}
+	case BaselineCreateMany:
+		users := make([]*resources.Resource, len(t.New))
+		docs := make([]any, len(t.New))
+		for i, nu := range t.New {
+			users[i] = newUser(t.Tenant, nu)
+			docs[i] = encode(users[i])
+		}
+		if s.idOnly {
+			err = s.addKeysMany(ctx, users)
+		}
+		if err == nil {
+			_, err = s.users.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		}
 	case BaselineMemberAdd:
 		_, err = s.memberships.InsertOne(ctx, bson.D{{Key: "_id", Value: membershipKey(t.Tenant, t.GroupID, t.MemberID)},
 			{Key: fTenant, Value: t.Tenant}, {Key: "group", Value: t.GroupID}, {Key: "value", Value: t.MemberID}, {Key: "type", Value: "User"}})
@@ -102,15 +116,26 @@ func (s *Store) Baseline(ctx context.Context, op BaselineOp, t BaselineTarget) e
 	return err
 }
 
-// findAll runs a query on the users and reads every document it returns, as a list
-// response must.
-func (s *Store) findAll(ctx context.Context, filter bson.D, opt *options.FindOptionsBuilder) error {
-	cur, err := s.users.Find(ctx, filter, opt)
-	if err != nil {
-		return err
+// findAll finds the tenant's users whose keyed attribute p (see lookups.go) has a
+// value, and reads every document found, as a list response must: with query on
+// MongoDB, by key on the embedded engine.
+func (s *Store) findAll(ctx context.Context, tenant string, p resources.Path, value string, query bson.D) error {
+	if !s.idOnly {
+		return readAll(ctx)(s.users.Find(ctx, query, options.Find().SetLimit(100)))
 	}
-	var docs []bson.M
-	return cur.All(ctx, &docs)
+	_, err := s.candidates(ctx, tenant, schemas.UserResourceType, probe{lookup: lookupKey(tenant, schemas.UserResourceType, p, value)})
+	return err
+}
+
+// readAll returns a function that reads every document a query returns.
+func readAll(ctx context.Context) func(*mongo.Cursor, error) error {
+	return func(cur *mongo.Cursor, err error) error {
+		if err != nil {
+			return err
+		}
+		var docs []bson.M
+		return cur.All(ctx, &docs)
+	}
 }
 
 // bumpVersion is the least a membership change must do to its group besides the
@@ -120,8 +145,8 @@ func (s *Store) bumpVersion(ctx context.Context, tenant, groupID string) error {
 	return err
 }
 
-func newUserDoc(tenant string, u BaselineUser) bson.D {
+func newUser(tenant string, u BaselineUser) *resources.Resource {
 	now := time.Now().UTC()
-	return encode(&resources.Resource{Type: schemas.UserResourceType, Tenant: tenant, ID: u.ID, Attributes: u.Attributes,
-		Meta: resources.Meta{Created: now, LastModified: now, Version: 1}})
+	return &resources.Resource{Type: schemas.UserResourceType, Tenant: tenant, ID: u.ID, Attributes: u.Attributes,
+		Meta: resources.Meta{Created: now, LastModified: now, Version: 1}}
 }

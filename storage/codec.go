@@ -98,7 +98,7 @@ func lowerDoc(r *resources.Resource) bson.D {
 		var lowered bson.A
 		for _, v := range resources.PathValues(r.Attributes, p) {
 			if str, ok := v.(string); ok {
-				lowered = append(lowered, strings.ToLower(str))
+				lowered = append(lowered, fold(str))
 			}
 		}
 		switch {
@@ -150,6 +150,11 @@ func fieldOf(p resources.Path) string {
 	}
 	return f
 }
+
+// fold is the case folding of case-insensitive strings: what _lc holds, what queries on
+// _lc compare with, and what the embedded engine's lookup keys are made of (lookups.go),
+// so that the three always agree.
+func fold(s string) string { return strings.ToLower(s) }
 
 func caseInsensitive(a *schemas.Attribute) bool {
 	return !a.CaseExact && (a.Type == schemas.String || a.Type == schemas.Reference)

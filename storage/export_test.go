@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+
+	"github.com/scimhq/scimhq/resources"
+	"github.com/scimhq/scimhq/schemas"
 )
 
 // IDLookupPlan returns SQLite's query plan for the statement FerretDB v1.24 runs to find
@@ -24,3 +27,13 @@ func IDLookupPlan(ctx context.Context, e *Embedded, database, collection string)
 	err = db.QueryRowContext(ctx, `EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM "`+table+`" WHERE _ferretdb_sjson->'$._id' = ?`, `"x"`).Scan(&id, &parent, &notUsed, &detail)
 	return detail, err
 }
+
+// AddLookupID puts id among the candidates of the lookup key of value at p, as a write
+// that stopped half-way, or a removal that failed, leaves a stale id.
+func AddLookupID(ctx context.Context, s *Store, tenant string, rt *schemas.ResourceType, p resources.Path, value, id string) error {
+	return s.addToKey(ctx, lookupKey(tenant, rt, p, value), []string{id})
+}
+
+// DropLookups removes the lookups and their marker, as in a database written before
+// lookups existed.
+func DropLookups(ctx context.Context, s *Store) error { return s.lookups.Drop(ctx) }

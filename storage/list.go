@@ -17,15 +17,26 @@ import (
 // List returns one page of the tenant's resources that match q.Filter, in q's order,
 // with the number of all matches. With an exact translation it costs one count and one
 // find; where the engine needs Filter.Match to finish a filter (see translator), it
-// reads the candidates in order and pages in memory.
+// reads the candidates in order and pages in memory. On the embedded engine, a filter
+// that requires a keyed value (userName eq, externalId eq, ...) is answered from the
+// lookups instead (listKeyed).
 func (s *Store) List(ctx context.Context, tenant string, rt *schemas.ResourceType, q resources.ListQuery) (resources.Page, error) {
-	filter, post, err := s.translate(ctx, tenant, rt, q.Filter)
+	filter, resolved, exact, err := s.translation(ctx, tenant, rt, q.Filter)
 	if err != nil {
 		return resources.Page{}, err
 	}
 	o := orderOf(q)
+	if s.idOnly {
+		if p, ok := probeOf(tenant, rt, resolved); ok {
+			return s.listKeyed(ctx, tenant, rt, p, resolved, o, q)
+		}
+	}
+	var post resources.Filter
+	if !exact {
+		post = asStored(resolved)
+	}
 	if q.UseCursor {
-		return s.cursorPage(ctx, rt, filter, post, o, q)
+		return cursorPage(ctx, rt, tenant, o, q, querySource{s: s, rt: rt, filter: filter, post: post, o: o})
 	}
 	page := resources.Page{Resources: []*resources.Resource{}}
 	skip := int64(max(q.StartIndex, 1) - 1)
@@ -219,38 +230,80 @@ func decodeCursor(s string) (cursorState, bool) {
 	return c, true
 }
 
+// source is where a cursor page's documents come from: a query, or the candidates of a
+// lookup held in memory (memorySource).
+type source interface {
+	// total is the number of all matches.
+	total(ctx context.Context) (int, error)
+	// read returns at most limit matches in the order, starting after the position from
+	// (at the start when nil), reading backwards when from.before is set.
+	read(ctx context.Context, from *position, limit int64) ([]bson.M, error)
+}
+
+// querySource is a query, finished by post when the query is only a superset.
+type querySource struct {
+	s      *Store
+	rt     *schemas.ResourceType
+	filter bson.D
+	post   resources.Filter
+	o      order
+}
+
+func (q querySource) total(ctx context.Context) (int, error) {
+	if q.post != nil {
+		_, matched, err := q.s.scan(ctx, q.rt, q.filter, q.post, q.o.sort(false), 0, 0)
+		return matched, err
+	}
+	total, err := q.s.collection(q.rt).CountDocuments(ctx, q.filter)
+	if err != nil {
+		return 0, dbError("counting "+q.rt.ID+"s", err)
+	}
+	return int(total), nil
+}
+
+func (q querySource) read(ctx context.Context, from *position, limit int64) ([]bson.M, error) {
+	filter, reverse := q.filter, false
+	if from != nil {
+		reverse = from.before
+		filter = append(slices.Clip(filter), bson.E{Key: "$and", Value: bson.A{q.o.after(from.key, from.hasKey, from.id, reverse)}})
+	}
+	docs, _, err := q.s.scan(ctx, q.rt, filter, q.post, q.o.sort(reverse), 0, limit)
+	return docs, err
+}
+
+// position is a place in an order: a document's sort key (if it has one) and _id, and
+// for a cursor, whether it reads backwards from there.
+type position struct {
+	key    string
+	hasKey bool
+	id     string
+	before bool
+}
+
 // cursorPage reads the page after (or before) the client's cursor: count+1 documents
 // in the order, the extra one telling whether another page follows.
-func (s *Store) cursorPage(ctx context.Context, rt *schemas.ResourceType, filter bson.D, post resources.Filter, o order, q resources.ListQuery) (resources.Page, error) {
-	tenant, _ := filter[0].Value.(string)
+func cursorPage(ctx context.Context, rt *schemas.ResourceType, tenant string, o order, q resources.ListQuery, src source) (resources.Page, error) {
 	fp := fingerprint(q, tenant)
 	page := resources.Page{Resources: []*resources.Resource{}}
-	if post == nil {
-		total, err := s.collection(rt).CountDocuments(ctx, filter)
-		if err != nil {
-			return resources.Page{}, dbError("counting "+rt.ID+"s", err)
-		}
-		page.TotalResults = int(total)
-	} else {
-		_, matched, err := s.scan(ctx, rt, filter, post, o.sort(false), 0, 0)
-		if err != nil {
-			return resources.Page{}, err
-		}
-		page.TotalResults = matched
+	total, err := src.total(ctx)
+	if err != nil {
+		return resources.Page{}, err
 	}
+	page.TotalResults = total
 	var from cursorState
+	var at *position
 	if q.Cursor != "" {
 		var ok bool
 		from, ok = decodeCursor(q.Cursor)
 		if !ok || from.Query != fp {
 			return resources.Page{}, resources.Errorf(resources.KindInvalidCursor, "the cursor is not one this server issued for this filter and sort order; start again without a cursor value")
 		}
-		filter = append(filter, bson.E{Key: "$and", Value: bson.A{o.after(from.Key, !from.NoKey, key(tenant, from.ID), from.Before)}})
+		at = &position{key: from.Key, hasKey: !from.NoKey, id: key(tenant, from.ID), before: from.Before}
 	}
 	if q.Count <= 0 {
 		return page, nil
 	}
-	docs, _, err := s.scan(ctx, rt, filter, post, o.sort(from.Before), 0, int64(q.Count)+1)
+	docs, err := src.read(ctx, at, int64(q.Count)+1)
 	if err != nil {
 		return resources.Page{}, err
 	}
@@ -277,8 +330,6 @@ func (s *Store) cursorPage(ctx context.Context, rt *schemas.ResourceType, filter
 			page.PreviousCursor = cursorAt(first, true)
 		}
 	}
-	for _, d := range docs {
-		page.Resources = append(page.Resources, decode(rt, d))
-	}
+	page.Resources = decodeAll(rt, docs)
 	return page, nil
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -40,24 +41,65 @@ type translator struct {
 // the query is only a superset, the filter that finishes the selection in memory:
 // f with its conditions on members and groups resolved into id sets.
 func (s *Store) translate(ctx context.Context, tenant string, rt *schemas.ResourceType, f resources.Filter) (bson.D, resources.Filter, error) {
+	q, resolved, exact, err := s.translation(ctx, tenant, rt, f)
+	if err != nil || exact {
+		return q, nil, err
+	}
+	return q, asStored(resolved), nil
+}
+
+// translation returns the query for f, f with its indirect conditions resolved (nil
+// when f is), and whether the query selects exactly what f does.
+func (s *Store) translation(ctx context.Context, tenant string, rt *schemas.ResourceType, f resources.Filter) (bson.D, resources.Filter, bool, error) {
 	t := &translator{s: s, ctx: ctx, tenant: tenant, rt: rt, exact: true}
 	q := bson.D{{Key: fTenant, Value: tenant}}
 	if f == nil {
-		return q, nil, nil
+		return q, nil, true, nil
 	}
 	resolved, err := t.resolveIndirect(f)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	cond, err := t.node(resolved, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	q = append(q, bson.E{Key: "$and", Value: bson.A{cond}})
-	if t.exact {
-		return q, nil, nil
-	}
-	return q, resolved, nil
+	return append(q, bson.E{Key: "$and", Value: bson.A{cond}}), resolved, t.exact, nil
+}
+
+// asStored returns f for Match to evaluate as the query evaluates it, where the two
+// differ: meta.version eq compares the number in the ETag (see metaCondition), not the
+// ETag's text, and times compare at the millisecond precision the database keeps.
+func asStored(f resources.Filter) resources.Filter {
+	out, _ := resources.MapLeaves(f, func(leaf resources.Filter) (resources.Filter, error) {
+		c, ok := leaf.(resources.Compare)
+		if !ok {
+			return leaf, nil
+		}
+		if c.Path.Is("meta", "version") && c.Op == resources.OpEq {
+			if n, err := versionOf(c.Value); err == nil {
+				return versionIs(n), nil
+			}
+		}
+		if t, ok := c.Value.(time.Time); ok {
+			c.Value = t.Truncate(time.Millisecond)
+		}
+		return c, nil
+	})
+	return out
+}
+
+// versionIs matches the resources at one version.
+type versionIs int64
+
+func (v versionIs) Match(_ resources.Attributes, _ string, m resources.Meta) bool {
+	return m.Version == int64(v)
+}
+
+// versionOf reads a version from a filter value: an ETag (W/"3") or its number.
+func versionOf(v any) (int64, error) {
+	s, _ := v.(string)
+	return strconv.ParseInt(strings.Trim(strings.TrimPrefix(s, "W/"), `"`), 10, 64)
 }
 
 // matchAll and matchNone are conditions that every and no document satisfies. (An empty
@@ -175,7 +217,7 @@ func loweredEqualities(f resources.Filter, parent resources.Path) bson.A {
 		s, ok := x.Value.(string)
 		if ok && x.Op == resources.OpEq && caseInsensitive(x.Path.Attr) {
 			lc := resources.Path{Schema: parent.Schema, Attr: parent.Attr, Sub: x.Path.Attr}
-			return bson.A{bson.D{{Key: fLower + "." + derivedKey(lc), Value: strings.ToLower(s)}}}
+			return bson.A{bson.D{{Key: fLower + "." + derivedKey(lc), Value: fold(s)}}}
 		}
 	}
 	return nil
@@ -337,7 +379,7 @@ var presentValue = bson.D{{Key: "$exists", Value: true}, {Key: "$nin", Value: bs
 // lowered compares a case-insensitive string on its lower-cased copy.
 func (t *translator) lowered(field string, c resources.Compare) (bson.D, error) {
 	if s, ok := c.Value.(string); ok {
-		c.Value = strings.ToLower(s)
+		c.Value = fold(s)
 	}
 	return t.field(field, c)
 }
@@ -415,8 +457,7 @@ func (t *translator) metaCondition(c resources.Compare) (bson.D, error) {
 			return matchNone, nil
 		}
 	case "version":
-		s, _ := c.Value.(string)
-		n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(s, "W/"), `"`), 10, 64)
+		n, err := versionOf(c.Value)
 		if c.Op == resources.OpEq && err == nil {
 			return bson.D{{Key: fVersion, Value: n}}, nil
 		}

@@ -15,13 +15,20 @@ import (
 )
 
 // Create inserts a new resource. A taken userName fails on the unique index, which is
-// what makes uniqueness hold under concurrent creates.
+// what makes uniqueness hold under concurrent creates. On the embedded engine the
+// resource's lookup keys are added first, under the key's lock (see rekey).
 func (s *Store) Create(ctx context.Context, r *resources.Resource) error {
-	_, err := s.collection(r.Type).InsertOne(ctx, encode(r))
-	if err != nil {
-		return writeError(r, "storing the "+r.Type.ID, err)
+	k := key(r.Tenant, r.ID)
+	if s.idOnly {
+		defer s.keyLocks.lock(k)()
 	}
-	return nil
+	_, err := s.rekey(ctx, r.Type, k, nil, keysOf(r), func() (bool, error) {
+		if _, err := s.collection(r.Type).InsertOne(ctx, encode(r)); err != nil {
+			return false, writeError(r, "storing the "+r.Type.ID, err)
+		}
+		return true, nil
+	})
+	return err
 }
 
 // writeError maps a failed write of r to a domain error.
@@ -78,24 +85,28 @@ func idOf(k string) string {
 // conditional runs write as a compare-and-swap on the document's version: on MongoDB
 // write's filter carries the expected version; on the embedded engine (see keyLocks)
 // the version is compared under the key's lock and write filters by _id alone. write
-// reports whether it matched the document.
-func (s *Store) conditional(ctx context.Context, rt *schemas.ResourceType, k string, expect int64, write func(filter bson.D) (bool, error)) error {
+// reports whether it matched the document. On the embedded engine, read is a projection
+// of the stored document that write needs: it is read under the lock, with the version,
+// and passed as stored (nil elsewhere, and when read is nil and no version is expected).
+func (s *Store) conditional(ctx context.Context, rt *schemas.ResourceType, k string, expect int64, read bson.D, write func(filter bson.D, stored bson.M) (bool, error)) error {
 	filter := byKey(k)
+	var stored bson.M
 	if s.idOnly {
 		defer s.keyLocks.lock(k)()
-		if expect != 0 {
-			doc, err := s.findDoc(ctx, rt, k, bson.D{{Key: fVersion, Value: 1}})
+		if expect != 0 || read != nil {
+			doc, err := s.findDoc(ctx, rt, k, append(bson.D{{Key: fVersion, Value: 1}}, read...))
 			if err != nil {
 				return err
 			}
-			if toInt64(doc[fVersion]) != expect {
+			if expect != 0 && toInt64(doc[fVersion]) != expect {
 				return changed(rt, idOf(k))
 			}
+			stored = doc
 		}
 	} else if expect != 0 {
 		filter = append(filter, bson.E{Key: fVersion, Value: expect})
 	}
-	matched, err := write(filter)
+	matched, err := write(filter, stored)
 	if err != nil || matched {
 		return err
 	}
@@ -121,12 +132,23 @@ func (s *Store) Replace(ctx context.Context, r *resources.Resource, expectVersio
 	if len(unset) > 0 {
 		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
-	err := s.conditional(ctx, r.Type, key(r.Tenant, r.ID), expectVersion, func(filter bson.D) (bool, error) {
-		res, err := s.collection(r.Type).UpdateOne(ctx, filter, update)
-		if err != nil {
-			return false, writeError(r, "storing the "+r.Type.ID, err)
+	k := key(r.Tenant, r.ID)
+	var read bson.D
+	if s.idOnly { // the keys it has, for rekey to add and drop only those that change
+		read = keyedProjection(r.Type)
+	}
+	err := s.conditional(ctx, r.Type, k, expectVersion, read, func(filter bson.D, stored bson.M) (bool, error) {
+		var before []string
+		if stored != nil {
+			before = keysOfDoc(r.Type, stored)
 		}
-		return res.MatchedCount == 1, nil
+		return s.rekey(ctx, r.Type, k, before, keysOf(r), func() (bool, error) {
+			res, err := s.collection(r.Type).UpdateOne(ctx, filter, update)
+			if err != nil {
+				return false, writeError(r, "storing the "+r.Type.ID, err)
+			}
+			return res.MatchedCount == 1, nil
+		})
 	})
 	if err == nil {
 		r.Meta.Version = expectVersion + 1
@@ -139,7 +161,7 @@ func (s *Store) Replace(ctx context.Context, r *resources.Resource, expectVersio
 func (s *Store) Delete(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, expectVersion int64) error {
 	k := key(tenant, id)
 	var doc bson.M
-	err := s.conditional(ctx, rt, k, expectVersion, func(filter bson.D) (bool, error) {
+	err := s.conditional(ctx, rt, k, expectVersion, nil, func(filter bson.D, _ bson.M) (bool, error) {
 		// No projection: FerretDB v1.24 does not implement findAndModify's "fields".
 		err := s.collection(rt).FindOneAndDelete(ctx, filter).Decode(&doc)
 		if errors.Is(err, mongo.ErrNoDocuments) {
@@ -147,6 +169,9 @@ func (s *Store) Delete(ctx context.Context, tenant string, rt *schemas.ResourceT
 		}
 		if err != nil {
 			return false, dbError("deleting the "+rt.ID, err)
+		}
+		if s.idOnly { // after the delete, and still under the lock (see rekey)
+			s.dropKeys(ctx, id, keysOfDoc(rt, doc))
 		}
 		return true, nil
 	})
@@ -176,7 +201,7 @@ func (s *Store) Delete(ctx context.Context, tenant string, rt *schemas.ResourceT
 func (s *Store) Touch(ctx context.Context, tenant string, rt *schemas.ResourceType, id string, expectVersion int64, at time.Time) (resources.Meta, error) {
 	k := key(tenant, id)
 	var doc bson.M
-	err := s.conditional(ctx, rt, k, expectVersion, func(filter bson.D) (bool, error) {
+	err := s.conditional(ctx, rt, k, expectVersion, nil, func(filter bson.D, _ bson.M) (bool, error) {
 		err := s.collection(rt).FindOneAndUpdate(ctx, filter, touch(at),
 			// No projection: FerretDB v1.24 does not implement findAndModify's "fields".
 			options.FindOneAndUpdate().SetReturnDocument(options.After),
@@ -214,28 +239,51 @@ func displayOf(doc bson.M) string {
 
 // CreateMany inserts new resources of one type in one unordered batch and returns, for
 // each, nil or the error that kept it out (a taken userName fails only its own
-// resource).
+// resource). On the embedded engine the batch's lookup keys are added first, in bulk,
+// and those of the resources that failed are dropped again under their locks.
+// Those adds do not hold the locks: only a create of the same id racing with the
+// delete of a resource of that id could lose a key that way, which ids chosen by the
+// server (and repeatable creates of operations not yet done) never are.
 func (s *Store) CreateMany(ctx context.Context, rs []*resources.Resource) ([]error, error) {
 	errs := make([]error, len(rs))
 	if len(rs) == 0 {
 		return errs, nil
 	}
+	rt := rs[0].Type
+	if s.idOnly {
+		if err := s.addKeysMany(ctx, rs); err != nil {
+			return nil, err
+		}
+	}
 	docs := make([]any, len(rs))
 	for i, r := range rs {
 		docs[i] = encode(r)
 	}
-	_, err := s.collection(rs[0].Type).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	_, err := s.collection(rt).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err == nil {
 		return errs, nil
 	}
 	var bwe mongo.BulkWriteException
 	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-		return nil, dbError("storing "+rs[0].Type.ID+"s", err)
+		for _, r := range rs {
+			s.undoCreate(ctx, r)
+		}
+		return nil, dbError("storing "+rt.ID+"s", err)
 	}
 	for _, we := range bwe.WriteErrors {
 		if we.Index >= 0 && we.Index < len(rs) {
 			errs[we.Index] = writeError(rs[we.Index], "storing the "+rs[we.Index].Type.ID, we)
+			s.undoCreate(ctx, rs[we.Index])
 		}
 	}
 	return errs, nil
+}
+
+// undoCreate drops the lookup keys of a resource that a batch did not store.
+func (s *Store) undoCreate(ctx context.Context, r *resources.Resource) {
+	if s.idOnly {
+		k := key(r.Tenant, r.ID)
+		defer s.keyLocks.lock(k)()
+		s.undoKeys(ctx, r.Type, k, keysOf(r))
+	}
 }

@@ -19,6 +19,8 @@
 //	tokens         bearer tokens by the SHA-256 hash of their secret.
 //	emailclaims    e-mail addresses claimed by users, in tenants that want them unique.
 //	tombstones     deleted users, restorable until purged.
+//	lookups        on the embedded engine only: the resources with a given userName,
+//	               externalId, e-mail address or group displayName (see lookups.go).
 
 // Keys carry the tenant, so a resource is always read and written by its _id alone: the
 // primary key on MongoDB, and the one filter the embedded FerretDB (SQLite) answers
@@ -57,13 +59,17 @@ type Store struct {
 	client *mongo.Client
 	db     *mongo.Database
 
-	users, groups, memberships, tokens, emailClaims, tombstones *mongo.Collection
+	users, groups, memberships, tokens, emailClaims, tombstones, lookups *mongo.Collection
 
 	// idOnly is set on engines that answer only a bare {_id: value} filter without a
 	// collection scan (FerretDB's SQLite backend). Queries then prefer several _id
 	// lookups over one broader filter, and conditional writes go through keyLocks.
 	idOnly   bool
 	keyLocks *keyLocks
+	// lookupLocks serialise updates of one lookup document on such an engine (see
+	// lookups.go). They are apart from keyLocks because a write holds its resource's
+	// lock while it updates lookup documents.
+	lookupLocks *keyLocks
 	// elemMatch is set when the engine evaluates $elemMatch on arrays of documents
 	// (MongoDB does, FerretDB v1 does not); see translator.
 	elemMatch bool
@@ -116,6 +122,7 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 		users: db.Collection("users"), groups: db.Collection("groups"),
 		memberships: db.Collection("memberships"), tokens: db.Collection("tokens"),
 		emailClaims: db.Collection("emailclaims"), tombstones: db.Collection("tombstones"),
+		lookups: db.Collection("lookups"),
 	}
 	var info bson.M
 	if err := db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
@@ -124,7 +131,7 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 	}
 	_, s.idOnly = info["ferretdbVersion"]
 	if s.idOnly {
-		s.keyLocks = newKeyLocks()
+		s.keyLocks, s.lookupLocks = newKeyLocks(), newKeyLocks()
 	}
 	if s.elemMatch, err = s.probeElemMatch(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
@@ -139,6 +146,12 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 			err = opt.Embedded.indexIDs(ctx, name)
 		}
 		if err != nil {
+			_ = client.Disconnect(context.Background())
+			return nil, err
+		}
+	}
+	if s.idOnly {
+		if err := s.ensureLookups(ctx); err != nil {
 			_ = client.Disconnect(context.Background())
 			return nil, err
 		}
@@ -158,7 +171,7 @@ func (s *Store) ensureCollections(ctx context.Context) error {
 	for _, n := range existing {
 		have[n] = true
 	}
-	for _, c := range []*mongo.Collection{s.users, s.groups, s.memberships, s.tokens, s.emailClaims, s.tombstones} {
+	for _, c := range []*mongo.Collection{s.users, s.groups, s.memberships, s.tokens, s.emailClaims, s.tombstones, s.lookups} {
 		if have[c.Name()] {
 			continue
 		}

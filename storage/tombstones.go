@@ -95,7 +95,8 @@ func (s *Store) Restore(ctx context.Context, tenant, id string, at time.Time) (*
 }
 
 // PurgeDeleted removes for good the tombstones of users deleted before the given time
-// and returns how many it removed.
+// and returns how many it removed. (The lookups, see lookups.go, lost a user's values
+// when it was deleted, and get them back from Restore's Create.)
 func (s *Store) PurgeDeleted(ctx context.Context, before time.Time) (int, error) {
 	res, err := s.tombstones.DeleteMany(ctx, bson.D{{Key: "deletedAt", Value: bson.D{{Key: "$lt", Value: before}}}})
 	if err != nil {

@@ -51,9 +51,12 @@ func EngineURI(t testing.TB) string {
 	return engineURI
 }
 
+// Embedded reports whether the tests run on the embedded FerretDB.
+func Embedded() bool { return os.Getenv(MongoURIEnv) == "" }
+
 // Engine names the engine the tests run on, for benchmark reports.
 func Engine() string {
-	if os.Getenv(MongoURIEnv) != "" {
+	if !Embedded() {
 		return "MongoDB (" + MongoURIEnv + ")"
 	}
 	return "embedded FerretDB v1.24 on SQLite"
