@@ -56,7 +56,8 @@ type BaselineUser struct {
 // its result needs and no others: no token lookup, no existence checks, no read before
 // a write, no locks. The documents it writes are the ones the store would write
 // (encode), so that index maintenance, which is database work, is the same: on the
-// embedded engine that includes the lookups, which also answer its finds there.
+// embedded engine that includes the lookups (members' too), which also answer its
+// finds there.
 func (s *Store) Baseline(ctx context.Context, op BaselineOp, t BaselineTarget) error {
 	var err error
 	switch op {
@@ -100,14 +101,19 @@ func (s *Store) Baseline(ctx context.Context, op BaselineOp, t BaselineTarget) e
 			_, err = s.users.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 		}
 	case BaselineMemberAdd:
-		_, err = s.memberships.InsertOne(ctx, bson.D{{Key: "_id", Value: membershipKey(t.Tenant, t.GroupID, t.MemberID)},
-			{Key: fTenant, Value: t.Tenant}, {Key: "group", Value: t.GroupID}, {Key: "value", Value: t.MemberID}, {Key: "type", Value: "User"}})
+		var done func()
+		if done, err = s.linkMembers(ctx, t.Tenant, t.GroupID, []string{t.MemberID}); err == nil {
+			_, err = s.memberships.InsertOne(ctx, bson.D{{Key: "_id", Value: membershipKey(t.Tenant, t.GroupID, t.MemberID)},
+				{Key: fTenant, Value: t.Tenant}, {Key: "group", Value: t.GroupID}, {Key: "value", Value: t.MemberID}, {Key: "type", Value: "User"}})
+			done()
+		}
 		if err == nil {
 			err = s.bumpVersion(ctx, t.Tenant, t.GroupID)
 		}
 	case BaselineMemberRemove:
-		_, err = s.memberships.DeleteOne(ctx, byKey(membershipKey(t.Tenant, t.GroupID, t.MemberID)))
-		if err == nil {
+		unlink := s.unlinking(t.Tenant, map[string][]string{t.MemberID: {t.GroupID}})
+		if _, err = s.memberships.DeleteOne(ctx, byKey(membershipKey(t.Tenant, t.GroupID, t.MemberID))); err == nil {
+			unlink(ctx)
 			err = s.bumpVersion(ctx, t.Tenant, t.GroupID)
 		}
 	default:

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"path/filepath"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/scimhq/scimhq/resources"
 	"github.com/scimhq/scimhq/schemas"
 )
@@ -37,3 +39,35 @@ func AddLookupID(ctx context.Context, s *Store, tenant string, rt *schemas.Resou
 // DropLookups removes the lookups and their marker, as in a database written before
 // lookups existed.
 func DropLookups(ctx context.Context, s *Store) error { return s.lookups.Drop(ctx) }
+
+// GroupsOfByScan is GroupsOf answered by the query on the memberships' value field,
+// which the embedded engine answers with a scan: what its lookups must agree with.
+func GroupsOfByScan(ctx context.Context, s *Store, tenant string, memberIDs []string) (map[string][]string, error) {
+	return s.groupsOf(ctx, tenant, memberIDs, false)
+}
+
+// AddMemberLookupID puts group among the candidate groups of member, as a write that
+// stopped half-way leaves a stale id.
+func AddMemberLookupID(ctx context.Context, s *Store, tenant, member, group string) error {
+	return s.addToKey(ctx, memberLookupKey(tenant, member), []string{group})
+}
+
+// MemberLookupIDs returns the candidate groups in member's lookup document.
+func MemberLookupIDs(ctx context.Context, s *Store, tenant, member string) ([]string, error) {
+	return s.lookupIDs(ctx, memberLookupKey(tenant, member))
+}
+
+// DropMemberLookups removes the members' lookup documents and their marker, as in a
+// database whose lookups were built before members had any.
+func DropMemberLookups(ctx context.Context, s *Store) error {
+	_, err := s.lookups.DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^[^/]*/member/"}}}},
+		byKey(membersBuiltMarker),
+	}}})
+	return err
+}
+
+// WideGroups returns the tenant's wide groups (see member_lookups.go).
+func WideGroups(ctx context.Context, s *Store, tenant string) ([]string, error) {
+	return s.lookupIDs(ctx, wideKey(tenant))
+}

@@ -139,12 +139,27 @@ func (s *Store) addToKey(ctx context.Context, lk string, ids []string) error {
 }
 
 // addKeys adds ids to lookup documents (add maps a key to its ids). Most keys of a new
-// resource are new too, so it inserts first, all documents in one unordered command,
-// and updates only those that exist already: on the embedded engine an insert costs a
-// fraction of an upsert, and a batch of them one round trip.
+// resource are new too, so it inserts first (insertKeys) and updates only those that
+// exist already: on the embedded engine an insert costs a fraction of an upsert, and a
+// batch of them one round trip.
 func (s *Store) addKeys(ctx context.Context, add map[string][]string) error {
+	existing, err := s.insertKeys(ctx, add)
+	if err != nil {
+		return err
+	}
+	for _, lk := range existing {
+		if err := s.addToKey(ctx, lk, add[lk]); err != nil {
+			return dbError("indexing values", err)
+		}
+	}
+	return nil
+}
+
+// insertKeys inserts the lookup documents of add, all in one unordered command, and
+// returns the keys whose documents exist already, which it left as they are.
+func (s *Store) insertKeys(ctx context.Context, add map[string][]string) ([]string, error) {
 	if len(add) == 0 {
-		return nil
+		return nil, nil
 	}
 	order := slices.Sorted(maps.Keys(add))
 	docs := make([]any, len(order))
@@ -152,16 +167,15 @@ func (s *Store) addKeys(ctx context.Context, add map[string][]string) error {
 		docs[i] = bson.D{{Key: "_id", Value: lk}, {Key: "ids", Value: add[lk]}}
 	}
 	_, err := s.lookups.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	existing, ok := duplicates(err)
+	dup, ok := duplicates(err)
 	if !ok {
-		return dbError("indexing values", err)
+		return nil, dbError("indexing values", err)
 	}
-	for _, i := range existing {
-		if err := s.addToKey(ctx, order[i], add[order[i]]); err != nil {
-			return dbError("indexing values", err)
-		}
+	existing := make([]string, len(dup))
+	for i, d := range dup {
+		existing[i] = order[d]
 	}
-	return nil
+	return existing, nil
 }
 
 // dropKeys takes resource id out of the lookup documents of keys. It is best effort by
@@ -248,27 +262,43 @@ func (s *Store) addKeysMany(ctx context.Context, rs []*resources.Resource) error
 }
 
 // ensureLookups builds the lookups of a store written before they existed (or whose
-// build was interrupted): every user's and group's keys, from one scan of each, then the
-// marker that says they are complete. Adding keys is idempotent, so a build that stops
-// half-way is simply done again at the next Open. It runs in Open, before the store
-// serves writes, and the embedded engine's files belong to one process, so nothing
-// writes resources meanwhile.
+// build was interrupted), each key space with the marker that says it is complete:
+// every user's and group's keys, from one scan of each, and (absent from stores built
+// before members had lookups) every membership's, from one scan of the memberships.
+// Adding keys is idempotent, so a build that stops half-way is simply done again at
+// the next Open. It runs in Open, before the store serves writes, and the embedded
+// engine's files belong to one process, so nothing writes resources meanwhile.
 func (s *Store) ensureLookups(ctx context.Context) error {
-	err := s.lookups.FindOne(ctx, byKey(builtMarker)).Err()
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
-		return fmt.Errorf("reading the lookups: %w", err)
-	}
-	for _, rt := range []*schemas.ResourceType{schemas.UserResourceType, schemas.GroupResourceType} {
-		if err := s.buildLookups(ctx, rt); err != nil {
-			return fmt.Errorf("building the lookups of %ss: %w", rt.ID, err)
+	for _, b := range []struct {
+		marker, what string
+		build        func(context.Context) error
+	}{
+		{builtMarker, "users and groups", s.buildResourceLookups},
+		{membersBuiltMarker, "memberships", s.buildMemberLookups},
+	} {
+		err := s.lookups.FindOne(ctx, byKey(b.marker)).Err()
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, mongo.ErrNoDocuments) {
+			return fmt.Errorf("reading the lookups: %w", err)
+		}
+		if err := b.build(ctx); err != nil {
+			return fmt.Errorf("building the lookups of %s: %w", b.what, err)
+		}
+		_, err = s.lookups.InsertOne(ctx, bson.D{{Key: "_id", Value: b.marker}})
+		if err != nil && !isDuplicateKey(err) {
+			return fmt.Errorf("marking the lookups of %s built: %w", b.what, err)
 		}
 	}
-	_, err = s.lookups.InsertOne(ctx, bson.D{{Key: "_id", Value: builtMarker}})
-	if err != nil && !isDuplicateKey(err) {
-		return fmt.Errorf("marking the lookups built: %w", err)
+	return nil
+}
+
+func (s *Store) buildResourceLookups(ctx context.Context) error {
+	for _, rt := range []*schemas.ResourceType{schemas.UserResourceType, schemas.GroupResourceType} {
+		if err := s.buildLookups(ctx, rt); err != nil {
+			return fmt.Errorf("%ss: %w", rt.ID, err)
+		}
 	}
 	return nil
 }

@@ -19,9 +19,9 @@ import (
 //
 // Adding a member is one insert and removing one is one delete, whatever the group's
 // size; a group's members are the _id range of its prefix; a member's groups are the
-// memberships with its id as value (indexed). Nothing else is written on a membership
-// change, which matters on the embedded engine, where inserts are cheap but every
-// update scans its collection.
+// memberships with its id as value (indexed). On the embedded engine, which cannot use
+// that index, a member's groups are also kept in its lookup document
+// (member_lookups.go), which every membership change updates too.
 
 func membershipKey(tenant, group, member string) string { return tenant + "/" + group + "/" + member }
 
@@ -63,6 +63,15 @@ func (s *Store) AddMembers(ctx context.Context, tenant, groupID string, members 
 	if len(members) == 0 {
 		return nil
 	}
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.Value
+	}
+	done, err := s.linkMembers(ctx, tenant, groupID, ids)
+	if err != nil {
+		return dbError("adding members", err)
+	}
+	defer done()
 	docs := make([]any, len(members))
 	for i, m := range members {
 		docs[i] = bson.D{
@@ -74,7 +83,7 @@ func (s *Store) AddMembers(ctx context.Context, tenant, groupID string, members 
 			{Key: "display", Value: m.Display},
 		}
 	}
-	_, err := s.memberships.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	_, err = s.memberships.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	existing, ok := duplicates(err)
 	if !ok {
 		return dbError("adding members", err)
@@ -115,12 +124,16 @@ func (s *Store) RemoveMembers(ctx context.Context, tenant, groupID string, membe
 		return nil
 	}
 	mkeys := make([]string, len(memberIDs))
+	leaving := make(map[string][]string, len(memberIDs))
 	for i, id := range memberIDs {
 		mkeys[i] = membershipKey(tenant, groupID, id)
+		leaving[id] = []string{groupID}
 	}
+	unlink := s.unlinking(tenant, leaving)
 	if err := s.deleteByKeys(ctx, s.memberships, mkeys); err != nil {
 		return dbError("removing members", err)
 	}
+	unlink(ctx)
 	return nil
 }
 
@@ -165,26 +178,38 @@ func (s *Store) Members(ctx context.Context, tenant, groupID string) ([]resource
 	return members, nil
 }
 
-// GroupsOf returns the ids of the groups each of memberIDs is a direct member of, in one
-// query.
+// GroupsOf returns the ids of the groups each of memberIDs is a direct member of, in
+// membership key order: with one query on MongoDB, from the members' lookup documents
+// on the embedded engine.
 func (s *Store) GroupsOf(ctx context.Context, tenant string, memberIDs []string) (map[string][]string, error) {
+	return s.groupsOf(ctx, tenant, memberIDs, s.idOnly)
+}
+
+// groupsOf is GroupsOf, from the lookup documents or by a query on value.
+func (s *Store) groupsOf(ctx context.Context, tenant string, memberIDs []string, byLookup bool) (map[string][]string, error) {
 	out := map[string][]string{}
 	if len(memberIDs) == 0 {
 		return out, nil
 	}
-	filter := bson.D{{Key: fTenant, Value: tenant}, {Key: "value", Value: bson.D{{Key: "$in", Value: memberIDs}}}}
-	cur, err := s.memberships.Find(ctx, filter, options.Find().
-		SetProjection(bson.D{{Key: "group", Value: 1}, {Key: "value", Value: 1}}).
-		SetSort(bson.D{{Key: "_id", Value: 1}}))
+	proj := bson.D{{Key: "group", Value: 1}, {Key: "value", Value: 1}}
+	var docs []bson.M
+	var err error
+	if byLookup {
+		docs, err = s.membershipsByLookup(ctx, tenant, memberIDs, proj)
+	} else {
+		filter := bson.D{{Key: fTenant, Value: tenant}, {Key: "value", Value: bson.D{{Key: "$in", Value: memberIDs}}}}
+		var cur *mongo.Cursor
+		if cur, err = s.memberships.Find(ctx, filter, options.Find().SetProjection(proj).SetSort(bson.D{{Key: "_id", Value: 1}})); err == nil {
+			err = cur.All(ctx, &docs)
+		}
+	}
 	if err != nil {
 		return nil, dbError("reading group memberships", err)
 	}
-	var rows []struct{ Group, Value string }
-	if err := cur.All(ctx, &rows); err != nil {
-		return nil, dbError("reading group memberships", err)
-	}
-	for _, r := range rows {
-		out[r.Value] = append(out[r.Value], r.Group)
+	for _, d := range docs {
+		member, _ := d["value"].(string)
+		group, _ := d["group"].(string)
+		out[member] = append(out[member], group)
 	}
 	return out, nil
 }
@@ -218,9 +243,11 @@ func (s *Store) leaveGroups(ctx context.Context, tenant, memberID string, at tim
 	for i, g := range groupIDs {
 		mkeys[i] = membershipKey(tenant, g, memberID)
 	}
+	unlink := s.unlinking(tenant, map[string][]string{memberID: groupIDs})
 	if err := s.deleteByKeys(ctx, s.memberships, mkeys); err != nil {
 		return nil, dbError("removing memberships", err)
 	}
+	unlink(ctx)
 	for _, g := range groupIDs {
 		if _, err := s.Touch(ctx, tenant, schemas.GroupResourceType, g, 0, at); err != nil && resources.KindOf(err) != resources.KindNotFound {
 			return nil, err
@@ -229,11 +256,19 @@ func (s *Store) leaveGroups(ctx context.Context, tenant, memberID string, at tim
 	return groupIDs, nil
 }
 
-// dropAllMembers removes every membership of a deleted group.
+// dropAllMembers removes every membership of a deleted group, and the group from the
+// tenant's wide groups (member_lookups.go). On the embedded engine its id stays in its
+// members' lookup documents: taking it out would mean reading the
+// members first (one more scan of every membership, as the range filter is there) and
+// one update per member, where a stale id costs the member's next read of its groups
+// one lookup by _id, after which that read takes it out (membershipsByLookup). A group
+// created later with the same id is confirmed by its own memberships, not by these.
 func (s *Store) dropAllMembers(ctx context.Context, tenant, groupID string) error {
+	unwiden := s.dropWide(ctx, tenant, groupID)
 	if _, err := s.memberships.DeleteMany(ctx, memberRange(tenant, groupID)); err != nil {
 		return dbError("removing members", err)
 	}
+	unwiden(ctx)
 	return nil
 }
 

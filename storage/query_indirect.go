@@ -80,6 +80,19 @@ func (t *translator) members(f resources.Filter) (resources.Filter, error) {
 // Memberships keep no lower-cased display, so an ordering comparison on it is finished
 // here, on the memberships a broader query returns.
 func (t *translator) membersIDs(f resources.Filter) (resources.IDIn, error) {
+	if member, ok := requiredMember(f); ok && t.s.idOnly {
+		// The embedded engine would decode every membership for the query below; the
+		// member's lookup document names the groups to check instead.
+		docs, err := t.s.membershipsByLookup(t.ctx, t.tenant, []string{member}, nil)
+		if err != nil {
+			return nil, dbError("filtering on members", err)
+		}
+		rows := make([]membershipRow, len(docs))
+		for i, d := range docs {
+			rows[i] = membershipRow{Group: str(d["group"]), Value: str(d["value"]), Type: str(d["type"]), Display: str(d["display"])}
+		}
+		return matchingGroups(rows, f), nil
+	}
 	inner, exact, err := elementQuery(f, "", resources.Path{Attr: schemas.Group.Attribute("members")})
 	if err != nil {
 		return nil, err
@@ -97,10 +110,17 @@ func (t *translator) membersIDs(f resources.Filter) (resources.IDIn, error) {
 	if err != nil {
 		return nil, dbError("filtering on members", err)
 	}
-	var rows []struct{ Group, Value, Type, Display string }
+	var rows []membershipRow
 	if err := cur.All(t.ctx, &rows); err != nil {
 		return nil, dbError("filtering on members", err)
 	}
+	return matchingGroups(rows, f), nil
+}
+
+type membershipRow struct{ Group, Value, Type, Display string }
+
+// matchingGroups returns the groups of the memberships that satisfy f.
+func matchingGroups(rows []membershipRow, f resources.Filter) resources.IDIn {
 	set := resources.IDIn{}
 	for _, m := range rows {
 		member := resources.Attributes{"value": m.Value, "type": m.Type, "display": m.Display}
@@ -108,7 +128,7 @@ func (t *translator) membersIDs(f resources.Filter) (resources.IDIn, error) {
 			set[m.Group] = true
 		}
 	}
-	return set, nil
+	return set
 }
 
 func idSet(ids []string) resources.IDIn {

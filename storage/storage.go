@@ -20,7 +20,8 @@
 //	emailclaims    e-mail addresses claimed by users, in tenants that want them unique.
 //	tombstones     deleted users, restorable until purged.
 //	lookups        on the embedded engine only: the resources with a given userName,
-//	               externalId, e-mail address or group displayName (see lookups.go).
+//	               externalId, e-mail address or group displayName (see lookups.go),
+//	               and the groups a member may belong to (member_lookups.go).
 
 // Keys carry the tenant, so a resource is always read and written by its _id alone: the
 // primary key on MongoDB, and the one filter the embedded FerretDB (SQLite) answers
@@ -70,6 +71,10 @@ type Store struct {
 	// lookups.go). They are apart from keyLocks because a write holds its resource's
 	// lock while it updates lookup documents.
 	lookupLocks *keyLocks
+	// memberGuard tells removals of memberships whether they may update their members'
+	// lookup documents (see member_lookups.go).
+	memberGuard *addGuard
+	wide        *wideCache
 	// elemMatch is set when the engine evaluates $elemMatch on arrays of documents
 	// (MongoDB does, FerretDB v1 does not); see translator.
 	elemMatch bool
@@ -131,7 +136,8 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 	}
 	_, s.idOnly = info["ferretdbVersion"]
 	if s.idOnly {
-		s.keyLocks, s.lookupLocks = newKeyLocks(), newKeyLocks()
+		s.keyLocks, s.lookupLocks, s.memberGuard = newKeyLocks(), newKeyLocks(), newAddGuard()
+		s.wide = &wideCache{tenant: map[string][]string{}}
 	}
 	if s.elemMatch, err = s.probeElemMatch(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
