@@ -71,3 +71,6 @@ func DropMemberLookups(ctx context.Context, s *Store) error {
 func WideGroups(ctx context.Context, s *Store, tenant string) ([]string, error) {
 	return s.lookupIDs(ctx, wideKey(tenant))
 }
+
+// Definite is definite, for tests.
+var Definite = definite

@@ -143,16 +143,22 @@ func (s *Store) addToKey(ctx context.Context, lk string, ids []string) error {
 // exist already: on the embedded engine an insert costs a fraction of an upsert, and a
 // batch of them one round trip.
 func (s *Store) addKeys(ctx context.Context, add map[string][]string) error {
+	_, err := s.addKeysReporting(ctx, add)
+	return err
+}
+
+// addKeysReporting is addKeys, also returning the keys whose documents existed.
+func (s *Store) addKeysReporting(ctx context.Context, add map[string][]string) ([]string, error) {
 	existing, err := s.insertKeys(ctx, add)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, lk := range existing {
 		if err := s.addToKey(ctx, lk, add[lk]); err != nil {
-			return dbError("indexing values", err)
+			return nil, dbError("indexing values", err)
 		}
 	}
-	return nil
+	return existing, nil
 }
 
 // insertKeys inserts the lookup documents of add, all in one unordered command, and
@@ -215,7 +221,9 @@ func (s *Store) rekey(ctx context.Context, rt *schemas.ResourceType, k string, b
 		matched, err = write()
 	}
 	if err != nil || !matched {
-		s.undoKeys(ctx, rt, k, gained)
+		if err == nil || definite(err) {
+			s.undoKeys(ctx, rt, k, gained)
+		}
 		return matched, err
 	}
 	s.dropKeys(ctx, id, lost)
@@ -238,6 +246,20 @@ func (s *Store) undoKeys(ctx context.Context, rt *schemas.ResourceType, k string
 	}
 }
 
+// definite reports whether a failed write is known not to have happened: the server
+// answered with an error. A time-out or a lost connection leaves that open (the write
+// may still land), and undoing its keys then could make a stored resource unfindable;
+// leaving them costs at worst a stale id, which reads leave out.
+func definite(err error) bool {
+	var we mongo.WriteException
+	var bwe mongo.BulkWriteException
+	var ce mongo.CommandError
+	var e *resources.Error
+	// writeError turns a duplicate key into a uniqueness error of the domain.
+	refused := errors.As(err, &e) && e.Kind != resources.KindInternal
+	return refused || errors.As(err, &we) || errors.As(err, &bwe) || errors.As(err, &ce)
+}
+
 // without returns the elements of a that are not in b (both sorted).
 func without(a, b []string) []string {
 	var out []string
@@ -252,13 +274,19 @@ func without(a, b []string) []string {
 // addKeysMany adds the keys of new resources (see addKeys): onboarding a batch of users
 // thus costs about one more command, not one per key.
 func (s *Store) addKeysMany(ctx context.Context, rs []*resources.Resource) error {
+	_, err := s.addKeysReporting(ctx, keysOfMany(rs))
+	return err
+}
+
+// keysOfMany maps each lookup key of the resources to the ids that have it.
+func keysOfMany(rs []*resources.Resource) map[string][]string {
 	add := map[string][]string{}
 	for _, r := range rs {
 		for _, lk := range keysOf(r) {
 			add[lk] = append(add[lk], r.ID)
 		}
 	}
-	return s.addKeys(ctx, add)
+	return add
 }
 
 // ensureLookups builds the lookups of a store written before they existed (or whose

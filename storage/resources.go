@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,8 +251,10 @@ func (s *Store) CreateMany(ctx context.Context, rs []*resources.Resource) ([]err
 		return errs, nil
 	}
 	rt := rs[0].Type
+	var existed []string
 	if s.idOnly {
-		if err := s.addKeysMany(ctx, rs); err != nil {
+		var err error
+		if existed, err = s.addKeysReporting(ctx, keysOfMany(rs)); err != nil {
 			return nil, err
 		}
 	}
@@ -260,13 +263,12 @@ func (s *Store) CreateMany(ctx context.Context, rs []*resources.Resource) ([]err
 		docs[i] = encode(r)
 	}
 	_, err := s.collection(rt).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err == nil {
-		return errs, nil
-	}
 	var bwe mongo.BulkWriteException
-	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-		for _, r := range rs {
-			s.undoCreate(ctx, r)
+	if err != nil && (!errors.As(err, &bwe) || bwe.WriteConcernError != nil) {
+		if definite(err) {
+			for _, r := range rs {
+				s.undoCreate(ctx, r)
+			}
 		}
 		return nil, dbError("storing "+rt.ID+"s", err)
 	}
@@ -276,7 +278,40 @@ func (s *Store) CreateMany(ctx context.Context, rs []*resources.Resource) ([]err
 			s.undoCreate(ctx, rs[we.Index])
 		}
 	}
+	s.rekeyStored(ctx, rs, errs, existed)
 	return errs, nil
+}
+
+// rekeyStored adds again, under each resource's lock, the keys of the stored resources
+// of a batch whose lookup documents existed before the batch. The batch adds keys
+// without the resources' locks, and a key that already listed the id (a repeated bulk
+// request reuses the id of what it created before) may meanwhile lose it to a delete of
+// that resource, which the batch's insert then brings back: without this, the resource
+// would be stored but unfindable. Fresh keys, all of a normal onboarding, need nothing.
+func (s *Store) rekeyStored(ctx context.Context, rs []*resources.Resource, errs []error, existed []string) {
+	if len(existed) == 0 {
+		return
+	}
+	slices.Sort(existed)
+	for i, r := range rs {
+		if errs[i] != nil {
+			continue
+		}
+		var again []string
+		for _, lk := range keysOf(r) {
+			if _, found := slices.BinarySearch(existed, lk); found {
+				again = append(again, lk)
+			}
+		}
+		if len(again) == 0 {
+			continue
+		}
+		unlock := s.keyLocks.lock(key(r.Tenant, r.ID))
+		// Best effort like every key write after the resource's: a failure here is what
+		// the race above would have done anyway.
+		_ = s.addKeys(ctx, keysFor(r.ID, again))
+		unlock()
+	}
 }
 
 // undoCreate drops the lookup keys of a resource that a batch did not store.

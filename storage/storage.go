@@ -157,7 +157,10 @@ func Open(ctx context.Context, uri string, opt Options) (*Store, error) {
 		}
 	}
 	if s.idOnly {
-		if err := s.ensureLookups(ctx); err != nil {
+		// Building the lookups of a large data directory written by an older scimhq can
+		// outlast the caller's start-up deadline; each command is still bounded by the
+		// store's time-out, and a build cut short starts over at the next Open.
+		if err := s.ensureLookups(context.WithoutCancel(ctx)); err != nil {
 			_ = client.Disconnect(context.Background())
 			return nil, err
 		}
