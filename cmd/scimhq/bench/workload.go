@@ -200,7 +200,18 @@ func (w *workload) step(ctx context.Context, l *lane) {
 			l.pending = i
 		}
 	case "entra-sync":
-		switch l.r.IntN(4) {
+		// As for Okta, a member added is removed by the client's next request, so that
+		// every remove takes out a real membership (Entra ID removes assigned members).
+		choice := l.r.IntN(3)
+		if l.pending >= 0 {
+			choice = -1
+		}
+		switch choice {
+		case -1:
+			gone := w.users[l.pending]
+			r = request{kind: "entra: member remove", op: OpMemberRemove, at: ref{user: l.pending, group: w.group}, method: http.MethodPatch, path: "/Groups/" + w.group,
+				body: patchBody(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": gone}}})}
+			l.pending = -1
 		case 0:
 			r = request{kind: "entra: find by externalId", op: OpFindExternalID, at: user, method: http.MethodGet,
 				path: "/Users?filter=" + filter(`externalId eq "`+externalID(w.tag, i)+`"`)}
@@ -209,12 +220,10 @@ func (w *workload) step(ctx context.Context, l *lane) {
 				map[string]any{"op": "Replace", "path": "active", "value": []string{"True", "False"}[l.r.IntN(2)]},
 				map[string]any{"op": "Replace", "path": "title", "value": fmt.Sprintf("Title %d", l.r.IntN(100))},
 			)}
-		case 2:
-			r = request{kind: "entra: member add", op: OpMemberAdd, at: member, method: http.MethodPatch, path: "/Groups/" + w.group + "?excludedAttributes=members",
-				body: patchBody(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": id}}})}
 		default:
-			r = request{kind: "entra: member remove", op: OpMemberRemove, at: member, method: http.MethodPatch, path: "/Groups/" + w.group + "?excludedAttributes=members",
-				body: patchBody(map[string]any{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": id}}})}
+			r = request{kind: "entra: member add", op: OpMemberAdd, at: member, method: http.MethodPatch, path: "/Groups/" + w.group,
+				body: patchBody(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": id}}})}
+			l.pending = i
 		}
 	}
 	r.want = http.StatusOK
