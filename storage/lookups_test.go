@@ -191,6 +191,7 @@ func TestLookupsAnswerAsScans(t *testing.T) {
 
 	f.expect(users, eq(userNamePath, "ada@EXAMPLE.com"), "u1")
 	f.expect(users, eq(userNamePath, "nobody"))
+	f.expect(users, resources.And{Left: eq(userNamePath, "ada@example.com"), Right: resources.Compare{Path: resources.Path{Attr: schemas.Common("meta")}, Op: resources.OpPr}}, "u1")
 	f.expect(users, eq(externalID, "X1"), "u1", "u2")
 	f.expect(users, eq(externalID, "x1")) // externalId is case-exact
 	f.expect(users, eq(emailValue, "ada@HOME.org"), "u1", "u3")

@@ -76,6 +76,9 @@ func asStored(f resources.Filter) resources.Filter {
 		if !ok {
 			return leaf, nil
 		}
+		if c.Path.Is("meta", "") && c.Op == resources.OpPr {
+			return always{}, nil // every resource has meta, as the database query says
+		}
 		if c.Path.Is("meta", "version") && c.Op == resources.OpEq {
 			if n, err := versionOf(c.Value); err == nil {
 				return versionIs(n), nil
@@ -88,6 +91,11 @@ func asStored(f resources.Filter) resources.Filter {
 	})
 	return out
 }
+
+// always matches every resource.
+type always struct{}
+
+func (always) Match(resources.Attributes, string, resources.Meta) bool { return true }
 
 // versionIs matches the resources at one version.
 type versionIs int64
