@@ -85,7 +85,11 @@ func (s subscription) grant(tenant, where, id, role string) (Product, string, er
 // name products the tenant subscribes to and roles those products have; a grant
 // without a role gets the product's lowest; enabled defaults to true; display is the
 // product's name.
-func applyHQ(tenant string, rt *schemas.ResourceType, attrs Attributes, policy Policy) error {
+//
+// stored are the attributes before a PATCH (nil otherwise): role grants it already holds
+// are not judged again, so a PATCH that does not touch them (Okta's and Entra ID's
+// deactivations) never fails on a subscription that changed since they were granted.
+func applyHQ(tenant string, rt *schemas.ResourceType, attrs, stored Attributes, policy Policy) error {
 	products := subscription(policy.Products)
 	urn := schemas.HQUserURN
 	if rt == schemas.GroupResourceType {
@@ -100,7 +104,7 @@ func applyHQ(tenant string, rt *schemas.ResourceType, attrs Attributes, policy P
 		if _, ok := ext["hqRole"]; !ok {
 			ext["hqRole"] = schemas.HQRoleBasic
 		}
-		if err := checkRoleGrants(tenant, attrs, policy); err != nil {
+		if err := checkRoleGrants(tenant, attrs, stored, policy); err != nil {
 			return err
 		}
 	}
@@ -145,15 +149,26 @@ func applyHQ(tenant string, rt *schemas.ResourceType, attrs Attributes, policy P
 // direct one (the tenant's subscription, the product's roles), or Entra ID app roles
 // and Okta string arrays would grant what the products attribute refuses. Other role
 // values are ordinary roles.
-func checkRoleGrants(tenant string, attrs Attributes, policy Policy) error {
+func checkRoleGrants(tenant string, attrs, stored Attributes, policy Policy) error {
 	catalog := subscription(policy.Catalog)
 	if catalog == nil {
 		catalog = policy.Products
+	}
+	held := map[string]bool{}
+	storedRoles, _ := stored["roles"].([]any)
+	for _, item := range storedRoles {
+		if r, ok := item.(Attributes); ok {
+			v, _ := r["value"].(string)
+			held[v] = true
+		}
 	}
 	roles, _ := attrs["roles"].([]any)
 	for _, item := range roles {
 		r, _ := item.(Attributes)
 		v, _ := r["value"].(string)
+		if held[v] {
+			continue
+		}
 		id, role, _ := strings.Cut(v, ":")
 		if _, ok := catalog.find(id); !ok {
 			continue

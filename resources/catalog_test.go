@@ -91,7 +91,7 @@ func TestComputeAccess(t *testing.T) {
 func TestApplyHQ(t *testing.T) {
 	// A group's grants get the lowest role, but no enabled or display: those are a user's.
 	attrs := Attributes{schemas.HQGroupURN: Attributes{"products": []any{Attributes{"value": "hire"}}}}
-	if err := applyHQ("t", schemas.GroupResourceType, attrs, Policy{Products: testCatalog}); err != nil {
+	if err := applyHQ("t", schemas.GroupResourceType, attrs, nil, Policy{Products: testCatalog}); err != nil {
 		t.Fatal(err)
 	}
 	want := Attributes{schemas.HQGroupURN: Attributes{"products": []any{Attributes{"value": "hire", "role": "interviewer"}}}}
@@ -100,11 +100,23 @@ func TestApplyHQ(t *testing.T) {
 	}
 	// A user without the extension gets it with hqRole basic.
 	attrs = Attributes{"userName": "u"}
-	if err := applyHQ("t", schemas.UserResourceType, attrs, Policy{Products: testCatalog}); err != nil {
+	if err := applyHQ("t", schemas.UserResourceType, attrs, nil, Policy{Products: testCatalog}); err != nil {
 		t.Fatal(err)
 	}
 	if ext, _ := attrs[schemas.HQUserURN].(Attributes); !reflect.DeepEqual(ext, Attributes{"hqRole": "basic"}) {
 		t.Fatalf("user: %v, want the extension with hqRole basic", attrs)
+	}
+	// A role grant the user already holds is not judged again by a PATCH (the tenant no
+	// longer subscribes to perform); one the PATCH adds is.
+	onlyHire := Policy{Products: testCatalog[:1], Catalog: testCatalog}
+	stored := Attributes{"userName": "u", "roles": []any{Attributes{"value": "perform:manager"}}}
+	next := Attributes{"userName": "u", "active": false, "roles": []any{Attributes{"value": "perform:manager"}}}
+	if err := applyHQ("t", schemas.UserResourceType, next, stored, onlyHire); err != nil {
+		t.Errorf("a PATCH keeping a role grant held before: %v", err)
+	}
+	next = Attributes{"userName": "u", "roles": []any{Attributes{"value": "perform:manager"}, Attributes{"value": "perform:employee"}}}
+	if err := applyHQ("t", schemas.UserResourceType, next, stored, onlyHire); KindOf(err) != KindInvalidValue {
+		t.Errorf("a PATCH adding an unsubscribed role grant: %v, want invalidValue", err)
 	}
 	// Errors name the tenant's products, or the product's roles lowest first.
 	for _, tc := range []struct {
@@ -115,7 +127,7 @@ func TestApplyHQ(t *testing.T) {
 		{Attributes{"value": "hire", "role": "boss"}, "interviewer, recruiter, admin"},
 	} {
 		attrs := Attributes{schemas.HQUserURN: Attributes{"products": []any{tc.grant}}}
-		err := applyHQ("t", schemas.UserResourceType, attrs, Policy{Products: testCatalog})
+		err := applyHQ("t", schemas.UserResourceType, attrs, nil, Policy{Products: testCatalog})
 		if KindOf(err) != KindInvalidValue || !strings.Contains(err.Error(), tc.detail) {
 			t.Errorf("grant %v: %v, want invalidValue mentioning %q", tc.grant, err, tc.detail)
 		}

@@ -216,15 +216,18 @@ func (p *patcher) set(op string, path *PatchPath, raw any) error {
 		changed = nil
 		for _, item := range val.([]any) {
 			i := indexEqual(list, item)
-			if i < 0 {
+			switch m, _ := item.(Attributes); {
+			case i < 0:
 				list = append(list, item)
-				i = len(list) - 1
-			} else if m, ok := item.(Attributes); ok && m["primary"] == true {
+				changed = append(changed, item)
+			case m["primary"] == true:
 				// The value is there already, and only its being primary is news: the
 				// client makes an existing address the primary one this way.
 				list[i].(Attributes)["primary"] = true
+				changed = append(changed, list[i])
 			}
-			changed = append(changed, list[i])
+			// An equal value re-sent without primary changes nothing, and its stored
+			// primary must not outvote a value this request makes primary.
 		}
 		c[t.Attr.Name] = list
 	case t.Attr.Type == schemas.Complex && !t.Attr.MultiValued:

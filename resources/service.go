@@ -108,7 +108,7 @@ func (s *Service) parse(ctx context.Context, tenant string, rt *schemas.Resource
 	if err != nil {
 		return nil, err
 	}
-	if err := applyHQ(tenant, rt, in.attrs, policy); err != nil {
+	if err := applyHQ(tenant, rt, in.attrs, nil, policy); err != nil {
 		return nil, err
 	}
 	if err := checkUser(rt, in.attrs); err != nil {

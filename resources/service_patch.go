@@ -116,7 +116,7 @@ func (s *Service) patched(ctx context.Context, cur *Resource, ops []PatchOp) (*R
 	if err := checkRequired(cur.Type.Schema.Attributes, p.attrs, ""); err != nil {
 		return nil, err
 	}
-	if err := applyHQ(cur.Tenant, cur.Type, p.attrs, s.policy(cur.Tenant)); err != nil {
+	if err := applyHQ(cur.Tenant, cur.Type, p.attrs, cur.Attributes, s.policy(cur.Tenant)); err != nil {
 		return nil, err
 	}
 	if err := checkUser(cur.Type, p.attrs); err != nil {

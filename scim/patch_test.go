@@ -246,6 +246,10 @@ func TestPatchUser(t *testing.T) {
 			ops: []any{op("replace", `emails[type eq "home"].primary`, true)}, want: map[string]any{"emails": []any{homePrimary, workNotPrimary}}},
 		{name: "add a primary email clears the others", ops: []any{op("add", "emails", []any{email("other", "p@other.example", true)})},
 			want: map[string]any{"emails": []any{workNotPrimary, home, email("other", "p@other.example", true)}}},
+		// Re-sending the primary value without its flag next to a new primary value: the
+		// new one is primary (the stored flag of the re-sent one does not outvote it).
+		{name: "add a primary email next to the current one re-sent", ops: []any{op("add", "emails", []any{email("other", "p@other.example", true), email("work", "alice@work.example", false)})},
+			want: map[string]any{"emails": []any{workNotPrimary, home, email("other", "p@other.example", true)}}},
 		// The value is there, so only its primary flag is news: the existing value
 		// becomes primary (and the other loses it) rather than none being primary.
 		{name: "add an email that is there as primary", ops: []any{op("add", "emails", []any{homePrimary})},
