@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/event"
-
 	"github.com/scimhq/scimhq/resources"
 	"github.com/scimhq/scimhq/schemas"
 	"github.com/scimhq/scimhq/storage"
@@ -415,26 +412,8 @@ func TestUserNameEqReadsByID(t *testing.T) {
 	if !storagetest.Embedded() {
 		t.Skip("lookups exist on the embedded engine only")
 	}
-	var mu sync.Mutex
-	var commands []string
-	store := storagetest.OpenStoreWith(t, storage.Options{Monitor: &event.CommandMonitor{
-		Started: func(_ context.Context, e *event.CommandStartedEvent) {
-			mu.Lock()
-			defer mu.Unlock()
-			what := e.CommandName
-			if coll, err := e.Command.LookupErr(e.CommandName); err == nil && coll.Type == bson.TypeString {
-				what += " " + coll.StringValue()
-			}
-			// Only a filter of exactly {_id: "<string>"} is answered without a scan.
-			if filter, err := e.Command.LookupErr("filter"); err == nil {
-				elems, _ := filter.Document().Elements()
-				if len(elems) != 1 || elems[0].Key() != "_id" || elems[0].Value().Type != bson.TypeString {
-					what += " scanning with " + filter.String()
-				}
-			}
-			commands = append(commands, what)
-		},
-	}})
+	var log commandLog
+	store := openLoggedStore(t, &log)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	var batch []*resources.Resource
@@ -445,15 +424,12 @@ func TestUserNameEqReadsByID(t *testing.T) {
 	if _, err := store.CreateMany(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	commands = nil
-	mu.Unlock()
+	log.reset()
 	page, err := store.List(ctx, "t", schemas.UserResourceType, resources.ListQuery{Filter: eq(userNamePath, "USER7"), StartIndex: 1, Count: 100})
 	if err != nil || page.TotalResults != 1 || page.Resources[0].ID != "u7" {
 		t.Fatalf("userName eq USER7: %+v, %v", page, err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	commands := log.since()
 	if want := []string{"find lookups", "find users"}; !slices.Equal(commands, want) || strings.Contains(strings.Join(commands, ","), "scanning") {
 		t.Errorf("userName eq ran %q, want %q", commands, want)
 	}

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/event"
-
 	"github.com/scimhq/scimhq/resources"
 	"github.com/scimhq/scimhq/schemas"
 	"github.com/scimhq/scimhq/storage"
@@ -286,25 +283,8 @@ func TestUserGroupsReadByID(t *testing.T) {
 	if !storagetest.Embedded() {
 		t.Skip("lookups exist on the embedded engine only")
 	}
-	var mu sync.Mutex
-	var commands []string
-	store := storagetest.OpenStoreWith(t, storage.Options{Monitor: &event.CommandMonitor{
-		Started: func(_ context.Context, e *event.CommandStartedEvent) {
-			mu.Lock()
-			defer mu.Unlock()
-			what := e.CommandName
-			if coll, err := e.Command.LookupErr(e.CommandName); err == nil && coll.Type == bson.TypeString {
-				what += " " + coll.StringValue()
-			}
-			if filter, err := e.Command.LookupErr("filter"); err == nil {
-				elems, _ := filter.Document().Elements()
-				if len(elems) != 1 || elems[0].Key() != "_id" || elems[0].Value().Type != bson.TypeString {
-					what += " scanning with " + filter.String()
-				}
-			}
-			commands = append(commands, what)
-		},
-	}})
+	var log commandLog
+	store := openLoggedStore(t, &log)
 	f := newMemberFixture(t, store)
 	var everyone []string
 	for i := range 200 {
@@ -316,15 +296,12 @@ func TestUserGroupsReadByID(t *testing.T) {
 	if _, err := store.GroupsOf(f.ctx, "t", []string{"u008"}); err != nil { // reads the wide groups
 		t.Fatal(err)
 	}
-	mu.Lock()
-	commands = nil
-	mu.Unlock()
+	log.reset()
 	got, err := store.GroupsOf(f.ctx, "t", []string{"u007"})
 	if err != nil || !slices.Equal(got["u007"], []string{"all", "few", "wide"}) {
 		t.Fatalf("GroupsOf u007: %v, %v", got, err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	commands := log.since()
 	// The member's document and a membership for each candidate (the wide groups are
 	// known in memory).
 	if want := []string{"find lookups", "find memberships", "find memberships", "find memberships"}; !slices.Equal(commands, want) {
