@@ -33,12 +33,10 @@ func inKeys(keys []string) bson.D {
 	return bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}}
 }
 
-func (s *Store) perKey() bool { return s.idOnly }
-
 // findByKeys returns the documents with the given keys that exist.
 func (s *Store) findByKeys(ctx context.Context, coll *mongo.Collection, keys []string, proj bson.D) ([]bson.M, error) {
 	var out []bson.M
-	if s.perKey() {
+	if s.idOnly { // one lookup per key (see above)
 		for _, k := range keys {
 			var doc bson.M
 			opt := options.FindOne()
@@ -77,7 +75,7 @@ func (s *Store) findByKeys(ctx context.Context, coll *mongo.Collection, keys []s
 
 // deleteByKeys deletes the documents with the given keys.
 func (s *Store) deleteByKeys(ctx context.Context, coll *mongo.Collection, keys []string) error {
-	if s.perKey() {
+	if s.idOnly { // one lookup per key (see above)
 		for _, k := range keys {
 			if _, err := coll.DeleteOne(ctx, byKey(k)); err != nil {
 				return err

@@ -15,16 +15,9 @@ import (
 func TestEmbeddedIndexesIDLookups(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	engine, err := storage.StartEmbedded(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engine.Close()
+	engine, open := ownEngine(t, ctx, "idx")
 	for range 2 {
-		store, err := storage.Open(ctx, engine.URI(), storage.Options{Database: "idx", Embedded: engine})
-		if err != nil {
-			t.Fatal(err)
-		}
+		store := open()
 		for _, c := range []string{"users", "groups", "memberships", "tokens", "emailclaims", "tombstones"} {
 			plan, err := storage.IDLookupPlan(ctx, engine, "idx", c)
 			if err != nil || !strings.Contains(plan, "USING INDEX") {
@@ -34,5 +27,25 @@ func TestEmbeddedIndexesIDLookups(t *testing.T) {
 		if err := store.Close(ctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// ownEngine starts an embedded engine of the test's own and returns it with a function
+// that opens (again, as a restart would) the store of database name on it. Tests that
+// reopen a store use it; the others share storagetest's engine.
+func ownEngine(t *testing.T, ctx context.Context, name string) (*storage.Embedded, func() *storage.Store) {
+	t.Helper()
+	engine, err := storage.StartEmbedded(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = engine.Close() })
+	return engine, func() *storage.Store {
+		t.Helper()
+		s, err := storage.Open(ctx, engine.URI(), storage.Options{Database: name, Embedded: engine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
 }

@@ -25,25 +25,17 @@ type probe struct{ lookup, id string }
 // id): f is one, or one of the conjuncts at its top is. A value filter on emails
 // requires its "value eq" conjunct (Entra ID's emails[type eq "work"].value eq "x").
 func probeOf(tenant string, rt *schemas.ResourceType, f resources.Filter) (probe, bool) {
-	switch x := f.(type) {
-	case resources.And:
-		if p, ok := probeOf(tenant, rt, x.Left); ok {
-			return p, true
-		}
-		return probeOf(tenant, rt, x.Right)
-	case resources.ValueFilter:
-		return probeOf(tenant, rt, rebase(x.Filter, x.Path))
-	case resources.Compare:
-		v, ok := x.Value.(string)
+	return conjunct(f, func(c resources.Compare) (probe, bool) {
+		v, ok := c.Value.(string)
 		switch {
-		case !ok || x.Op != resources.OpEq:
-		case x.Path.Is("id", ""):
+		case !ok || c.Op != resources.OpEq:
+		case c.Path.Is("id", ""):
 			return probe{id: v}, true
-		case isKeyed(rt, x.Path):
-			return probe{lookup: lookupKey(tenant, rt, x.Path, v)}, true
+		case isKeyed(rt, c.Path):
+			return probe{lookup: lookupKey(tenant, rt, c.Path, v)}, true
 		}
-	}
-	return probe{}, false
+		return probe{}, false
+	})
 }
 
 // candidates reads the resources a probe names that exist.

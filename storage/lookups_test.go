@@ -354,18 +354,7 @@ func TestLookupsBuiltForOldData(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	engine, err := storage.StartEmbedded(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engine.Close()
-	open := func() *storage.Store {
-		s, err := storage.Open(ctx, engine.URI(), storage.Options{Database: "old", Embedded: engine})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	_, open := ownEngine(t, ctx, "old")
 	store := open()
 	f := &lookupFixture{t: t, ctx: ctx, store: store, now: time.Now().UTC().Truncate(time.Millisecond)}
 	var batch []*resources.Resource

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"hash/maphash"
 	"maps"
 	"slices"
 	"sync"
@@ -100,10 +99,7 @@ const membersBuiltMarker = "_built_members"
 // addGuard counts the adds to lookup documents that are under way, per stripe of keys
 // (unrelated keys that share a stripe cost at most a stale id). Only in-process adds
 // need counting: the embedded engine's files belong to this process alone.
-type addGuard struct {
-	seed    maphash.Seed
-	stripes [256]guardStripe
-}
+type addGuard struct{ stripes[guardStripe] }
 
 type guardStripe struct {
 	sync.Mutex
@@ -117,17 +113,13 @@ type addWindow struct {
 	quiet   bool
 }
 
-func newAddGuard() *addGuard { return &addGuard{seed: maphash.MakeSeed()} }
-
-func (g *addGuard) stripe(lk string) *guardStripe {
-	return &g.stripes[maphash.String(g.seed, lk)%uint64(len(g.stripes))]
-}
+func newAddGuard() *addGuard { return &addGuard{newStripes[guardStripe]()} }
 
 // begin records adds to the keys, before their ids are added; the function it returns
 // records their end, once what they index is written (or failed to be).
 func (g *addGuard) begin(lks []string) func() {
 	for _, lk := range lks {
-		st := g.stripe(lk)
+		st := g.of(lk)
 		st.Lock()
 		st.started++
 		st.running++
@@ -135,7 +127,7 @@ func (g *addGuard) begin(lks []string) func() {
 	}
 	return func() {
 		for _, lk := range lks {
-			st := g.stripe(lk)
+			st := g.of(lk)
 			st.Lock()
 			st.running--
 			st.Unlock()
@@ -145,7 +137,7 @@ func (g *addGuard) begin(lks []string) func() {
 
 // watch returns the window of a removal from key lk that begins now.
 func (g *addGuard) watch(lk string) addWindow {
-	st := g.stripe(lk)
+	st := g.of(lk)
 	st.Lock()
 	defer st.Unlock()
 	return addWindow{stripe: st, started: st.started, quiet: st.running == 0}
@@ -328,33 +320,22 @@ func (s *Store) buildMemberLookups(ctx context.Context) error {
 	// group by group), so that each key is one insert: adding to a key that exists is
 	// an update, about a hundred times dearer on this engine. Written in parts, so that
 	// no one command outlasts the store's time-out.
-	keys := slices.Sorted(maps.Keys(add))
-	for start := 0; start < len(keys); start += chunk {
-		part := make(map[string][]string, chunk)
-		for _, lk := range keys[start:min(start+chunk, len(keys))] {
+	return eachChunk(slices.Sorted(maps.Keys(add)), func(keys []string) error {
+		part := make(map[string][]string, len(keys))
+		for _, lk := range keys {
 			part[lk] = add[lk]
 		}
-		if err := s.addKeys(ctx, part); err != nil {
-			return err
-		}
-	}
-	return nil
+		return s.addKeys(ctx, part)
+	})
 }
 
 // requiredMember returns the member id a condition on a membership requires (value
 // eq "x", alone or among the conjuncts at its top), if it requires one.
 func requiredMember(f resources.Filter) (string, bool) {
-	switch x := f.(type) {
-	case resources.And:
-		if id, ok := requiredMember(x.Left); ok {
-			return id, ok
-		}
-		return requiredMember(x.Right)
-	case resources.Compare:
-		id, ok := x.Value.(string)
-		return id, ok && x.Op == resources.OpEq && x.Path.Leaf().Name == "value" && !caseInsensitive(x.Path.Leaf())
-	}
-	return "", false
+	return conjunct(f, func(c resources.Compare) (string, bool) {
+		id, ok := c.Value.(string)
+		return id, ok && c.Op == resources.OpEq && c.Path.Leaf().Name == "value" && !caseInsensitive(c.Path.Leaf())
+	})
 }
 
 // str is v if it is a string, and "" otherwise.

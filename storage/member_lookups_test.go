@@ -230,18 +230,7 @@ func TestMemberLookupsBuiltForOldData(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	engine, err := storage.StartEmbedded(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer engine.Close()
-	open := func() *storage.Store {
-		s, err := storage.Open(ctx, engine.URI(), storage.Options{Database: "old", Embedded: engine})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	_, open := ownEngine(t, ctx, "old")
 	f := newMemberFixture(t, open())
 	f.ctx = ctx
 	members := make([]string, 1500) // more than one batch of the build

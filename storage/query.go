@@ -231,6 +231,25 @@ func loweredEqualities(f resources.Filter, parent resources.Path) bson.A {
 	return nil
 }
 
+// conjunct returns what pick takes from the first comparison it accepts among f and the
+// conditions f requires at its top (the conjuncts of an and, and those inside a value
+// filter, with their paths made whole): the value a filter cannot match without.
+func conjunct[T any](f resources.Filter, pick func(resources.Compare) (T, bool)) (T, bool) {
+	switch x := f.(type) {
+	case resources.And:
+		if v, ok := conjunct(x.Left, pick); ok {
+			return v, true
+		}
+		return conjunct(x.Right, pick)
+	case resources.ValueFilter:
+		return conjunct(rebase(x.Filter, x.Path), pick)
+	case resources.Compare:
+		return pick(x)
+	}
+	var none T
+	return none, false
+}
+
 // rebase turns the sub-attribute paths of a filter inside parent[...] into full paths.
 func rebase(f resources.Filter, parent resources.Path) resources.Filter {
 	switch x := f.(type) {

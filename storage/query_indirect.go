@@ -259,19 +259,10 @@ func (t *translator) accessGrants(cond resources.Filter) (resources.Filter, erro
 // pinnedProduct returns the product a condition on access requires, if it requires
 // one: access.value eq "x", or a value filter with "value eq x" among its conjuncts.
 func pinnedProduct(f resources.Filter) (string, bool) {
-	switch x := f.(type) {
-	case resources.ValueFilter:
-		return pinnedProduct(x.Filter)
-	case resources.And:
-		if id, ok := pinnedProduct(x.Left); ok {
-			return id, ok
-		}
-		return pinnedProduct(x.Right)
-	case resources.Compare:
-		id, ok := x.Value.(string)
-		return id, ok && x.Op == resources.OpEq && x.Path.Leaf().Name == "value"
-	}
-	return "", false
+	return conjunct(f, func(c resources.Compare) (string, bool) {
+		id, ok := c.Value.(string)
+		return id, ok && c.Op == resources.OpEq && c.Path.Leaf().Name == "value"
+	})
 }
 
 // distinct returns the distinct string values of field among the documents matching
