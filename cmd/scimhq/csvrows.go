@@ -25,21 +25,23 @@ type csvColumn struct {
 	what    string   // what it holds, in words for error messages
 	aliases []string // normalised headings that mean it
 	example string
+	// required columns must be in the header: every user needs a name and an address.
+	required bool
 }
 
 var csvColumns = []csvColumn{
-	{"firstName", "First name", "first name", []string{"firstname", "name", "givenname", "first", "forename"}, "Ada"},
-	{"lastName", "Last name", "last name", []string{"lastname", "surname", "familyname", "last"}, "Lovelace"},
-	{"email", "Email", "e-mail address", []string{"email", "emailaddress", "mail", "workemail"}, "ada@example.com"},
+	{"firstName", "First name", "first name", []string{"firstname", "name", "givenname", "first", "forename"}, "Ada", true},
+	{"lastName", "Last name", "last name", []string{"lastname", "surname", "familyname", "last"}, "Lovelace", true},
+	{"email", "Email", "e-mail address", []string{"email", "emailaddress", "mail", "workemail"}, "ada@example.com", true},
 	{"hqRole", "Role in HQ (basic or admin)", "role in HQ",
-		[]string{"roleinhq", "roleinmitratechhq", "hqrole", "mitratechhqrole", "role"}, "basic"},
+		[]string{"roleinhq", "roleinmitratechhq", "hqrole", "mitratechhqrole", "role"}, "basic", false},
 	{"products", "Role in the individual products (product:role; ...)", "roles in the individual products",
 		[]string{"roleintheindividualproducts", "roleinindividualproducts", "roleinproducts", "individualproducts",
-			"products", "product", "productroles", "productaccess"}, "hire:recruiter; perform"},
-	{"department", "Department", "department", []string{"department", "dept"}, "Engineering"},
-	{"timezone", "Time zone", "time zone", []string{"timezone", "tz", "timezonename"}, "Europe/London"},
-	{"groups", "Groups (separated by ;)", "groups", []string{"groups", "group", "groupnames"}, "Analysts; London"},
-	{"userName", "User name (if not the email)", "user name", []string{"username", "login"}, ""},
+			"products", "product", "productroles", "productaccess"}, "hire:recruiter; perform", false},
+	{"department", "Department", "department", []string{"department", "dept"}, "Engineering", false},
+	{"timezone", "Time zone", "time zone", []string{"timezone", "tz", "timezonename"}, "Europe/London", false},
+	{"groups", "Groups (separated by ;)", "groups", []string{"groups", "group", "groupnames"}, "Analysts; London", false},
+	{"userName", "User name (if not the email)", "user name", []string{"username", "login"}, "", false},
 }
 
 // csvRow is one user to import, with the cells it came from (for error messages).
@@ -164,8 +166,8 @@ func readHeader(cr *csv.Reader) (map[string]column, []rowError) {
 		}
 		cols[c.field] = col
 	}
-	for _, c := range csvColumns[:3] {
-		if _, ok := cols[c.field]; !ok {
+	for _, c := range csvColumns {
+		if _, ok := cols[c.field]; c.required && !ok {
 			errs = append(errs, rowError{line: line, msg: fmt.Sprintf("the header has no column for the %s (e.g. %q)", c.what, c.heading)})
 		}
 	}

@@ -80,21 +80,33 @@ func (c *scimClient) do(ctx context.Context, method, path string, body, out any)
 // The first page is asked for bare (a server may take no query parameters there), the
 // rest by startIndex when it says there are more.
 func (c *scimClient) products(ctx context.Context) (catalog []product, ok bool, err error) {
-	for path := "/Products"; ; path = fmt.Sprintf("/Products?startIndex=%d", len(catalog)+1) {
+	catalog, rep, err := readAll[product](ctx, c, "/Products", func(start int) string { return fmt.Sprintf("/Products?startIndex=%d", start) })
+	switch {
+	case rep.status == http.StatusNotFound || rep.status == http.StatusMethodNotAllowed || rep.status == http.StatusNotImplemented:
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return catalog, true, nil
+}
+
+// readAll pages through a list: first is the first page's path and next(start) that of
+// the page from start on. It stops at an empty page or once totalResults are read, and
+// returns what it read and the last reply (whose status tells a missing endpoint).
+func readAll[T any](ctx context.Context, c *scimClient, first string, next func(start int) string) ([]T, reply, error) {
+	var all []T
+	for path := first; ; path = next(len(all) + 1) {
 		var page struct {
 			TotalResults int
-			Resources    []product
+			Resources    []T
 		}
 		rep, err := c.do(ctx, http.MethodGet, path, nil, &page)
-		switch {
-		case rep.status == http.StatusNotFound || rep.status == http.StatusMethodNotAllowed || rep.status == http.StatusNotImplemented:
-			return nil, false, nil
-		case err != nil:
-			return nil, false, err
+		if err != nil {
+			return nil, rep, err
 		}
-		catalog = append(catalog, page.Resources...)
-		if len(page.Resources) == 0 || len(catalog) >= page.TotalResults {
-			return catalog, true, nil
+		all = append(all, page.Resources...)
+		if len(page.Resources) == 0 || len(all) >= page.TotalResults {
+			return all, rep, nil
 		}
 	}
 }
@@ -124,24 +136,18 @@ func lastSegment(location string) string {
 
 // index pages through an endpoint and maps a lower-cased attribute to ids.
 func (c *scimClient) index(ctx context.Context, endpoint, attr string) (map[string]string, error) {
-	out := map[string]string{}
-	for start := 1; ; {
-		var page struct {
-			TotalResults, ItemsPerPage int
-			Resources                  []map[string]any
-		}
-		path := fmt.Sprintf("%s?attributes=%s&startIndex=%d&count=1000", endpoint, url.QueryEscape(attr), start)
-		if _, err := c.do(ctx, http.MethodGet, path, nil, &page); err != nil {
-			return nil, err
-		}
-		for _, r := range page.Resources {
-			id, _ := r["id"].(string)
-			v, _ := r[attr].(string)
-			out[strings.ToLower(v)] = id
-		}
-		start += len(page.Resources)
-		if len(page.Resources) == 0 || start > page.TotalResults {
-			return out, nil
-		}
+	pageFrom := func(start int) string {
+		return fmt.Sprintf("%s?attributes=%s&startIndex=%d&count=1000", endpoint, url.QueryEscape(attr), start)
 	}
+	resources, _, err := readAll[map[string]any](ctx, c, pageFrom(1), pageFrom)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, r := range resources {
+		id, _ := r["id"].(string)
+		v, _ := r[attr].(string)
+		out[strings.ToLower(v)] = id
+	}
+	return out, nil
 }

@@ -48,7 +48,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	service := &resources.Service{Store: store, Policy: cfg.policy()}
-	go purgePeriodically(ctx, service, cfg.DeletedRetention, logger)
+	go purgePeriodically(ctx, service, cfg.retention(), logger)
 	srv := &scim.Server{
 		Service:      service,
 		Ready:        store.Ping,
@@ -180,9 +180,6 @@ func bootstrapToken(ctx context.Context, store *storage.Store, secret string, st
 // purgePeriodically removes deleted users past their retention, at start and hourly,
 // until ctx ends. Every replica may run it: purging is idempotent.
 func purgePeriodically(ctx context.Context, s *resources.Service, retention time.Duration, logger *zap.Logger) {
-	if retention <= 0 {
-		retention = resources.DefaultRetention
-	}
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {

@@ -172,9 +172,14 @@ func (r request) accepts(status int) bool {
 	return status == r.want || r.method == http.MethodPatch && r.want == http.StatusOK && status == http.StatusNoContent
 }
 
-// sample is one request's outcome.
+// sample is one request's outcome, with what of the request the report and the
+// baseline need (not its body: samples are kept for the whole run).
 type sample struct {
-	request
+	kind      string
+	op        Op
+	at        ref
+	phase     int
+	ops       int
 	start     time.Time
 	latency   time.Duration
 	failed    bool
@@ -231,7 +236,7 @@ func (c *client) do(ctx context.Context, r request, out any) error {
 		req.Header.Set("X-Bench-Kind", r.kind)
 	}
 	c.rec.sent.Add(1)
-	s := sample{request: r, start: time.Now(), failedOps: r.ops}
+	s := sample{kind: r.kind, op: r.op, at: r.at, phase: r.phase, ops: r.ops, start: time.Now(), failedOps: r.ops}
 	defer func() { c.rec.add(s) }()
 	resp, err := c.http.Do(req)
 	var data []byte

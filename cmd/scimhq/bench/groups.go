@@ -77,14 +77,13 @@ func (w *workload) runGroups(ctx context.Context, more func() bool) {
 				if !in {
 					k = int(turn.Add(1)) % len(w.groups)
 				}
-				r := request{kind: fmt.Sprintf("member add, group of %d", w.cfg.GroupSizes[k]), op: OpMemberAdd, at: ref{group: w.groups[k]},
-					method: http.MethodPatch, path: "/Groups/" + w.groups[k] + "?excludedAttributes=members", want: http.StatusOK,
-					body: patchBody(map[string]any{"op": "add", "path": "members", "value": newcomer})}
+				verb, op := "add", OpMemberAdd
 				if in {
-					r.kind, r.op = fmt.Sprintf("member remove, group of %d", w.cfg.GroupSizes[k]), OpMemberRemove
-					r.body = patchBody(map[string]any{"op": "remove", "path": "members", "value": newcomer})
+					verb, op = "remove", OpMemberRemove
 				}
-				_ = w.c.do(ctx, r, nil)
+				_ = w.c.do(ctx, request{kind: fmt.Sprintf("member %s, group of %d", verb, w.cfg.GroupSizes[k]), op: op, at: ref{group: w.groups[k]},
+					method: http.MethodPatch, path: "/Groups/" + w.groups[k] + "?excludedAttributes=members", want: http.StatusOK,
+					body: patchBody(map[string]any{"op": verb, "path": "members", "value": newcomer})}, nil)
 				in = !in
 			}
 		}()

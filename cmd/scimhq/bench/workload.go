@@ -144,6 +144,16 @@ type lane struct {
 	pending int
 }
 
+// next is the lane's next choice among n kinds of request, or -1 when it must first
+// remove the member it added: adds and removes pair up, so that every remove takes out
+// a real membership, as identity providers remove members they assigned.
+func (l *lane) next(n int) int {
+	if l.pending >= 0 {
+		return -1
+	}
+	return l.r.IntN(n)
+}
+
 func patchBody(ops ...map[string]any) map[string]any {
 	list := make([]any, len(ops))
 	for k, op := range ops {
@@ -176,11 +186,7 @@ func (w *workload) step(ctx context.Context, l *lane) {
 				path: fmt.Sprintf("/Users?sortBy=name.familyName&count=100&startIndex=%d", 1+skip)}
 		}
 	case "okta-sync":
-		choice := l.r.IntN(4)
-		if l.pending >= 0 {
-			choice = -1
-		}
-		switch choice {
+		switch l.next(4) {
 		case -1:
 			gone := w.users[l.pending]
 			r = request{kind: "okta: member remove", op: OpMemberRemove, at: ref{user: l.pending, group: w.group}, method: http.MethodPatch,
@@ -200,13 +206,7 @@ func (w *workload) step(ctx context.Context, l *lane) {
 			l.pending = i
 		}
 	case "entra-sync":
-		// As for Okta, a member added is removed by the client's next request, so that
-		// every remove takes out a real membership (Entra ID removes assigned members).
-		choice := l.r.IntN(3)
-		if l.pending >= 0 {
-			choice = -1
-		}
-		switch choice {
+		switch l.next(3) {
 		case -1:
 			gone := w.users[l.pending]
 			r = request{kind: "entra: member remove", op: OpMemberRemove, at: ref{user: l.pending, group: w.group}, method: http.MethodPatch, path: "/Groups/" + w.group,
