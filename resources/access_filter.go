@@ -42,12 +42,7 @@ func (s *Service) resolveAccess(ctx context.Context, tenant string, f Filter) (F
 		}
 		// "ne" holds when no value equals the operand, also for a user without any
 		// access: the complement of "eq", whose candidates are the few with a grant.
-		if c, ok := leaf.(Compare); ok && c.Op == OpNe {
-			c.Op = OpEq
-			ids, err := s.accessIDs(ctx, tenant, c)
-			return Not{Filter: ids}, err
-		}
-		return s.accessIDs(ctx, tenant, leaf)
+		return NoneEqual(leaf, func(f Filter) (Filter, error) { return s.accessIDs(ctx, tenant, f) })
 	})
 }
 

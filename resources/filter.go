@@ -313,3 +313,20 @@ func ordered(c int, op Operator) bool {
 	}
 	return false
 }
+
+// NoneEqual resolves a condition with resolve, reading "path ne v" as "not (path eq v)":
+// on a multi-valued attribute, ne holds when no value equals v, also when there is no
+// value at all (a group without members, a user in no group). Resolving ne directly
+// would select the resources with some other value instead.
+func NoneEqual(f Filter, resolve func(Filter) (Filter, error)) (Filter, error) {
+	c, ok := f.(Compare)
+	if !ok || c.Op != OpNe {
+		return resolve(f)
+	}
+	c.Op = OpEq
+	eq, err := resolve(c)
+	if err != nil {
+		return nil, err
+	}
+	return Not{Filter: eq}, nil
+}

@@ -91,12 +91,7 @@ func (s *Service) Patch(ctx context.Context, tenant string, rt *schemas.Resource
 // pinsVersion reports whether If-Match names versions; "*" accepts any version, so
 // concurrent requests with it must not fail each other.
 func pinsVersion(pre Precondition) bool {
-	for _, tag := range strings.Split(pre.IfMatch, ",") {
-		if strings.TrimSpace(tag) == "*" {
-			return false
-		}
-	}
-	return pre.IfMatch != ""
+	return pre.IfMatch != "" && !ETagMatches(pre.IfMatch, "*")
 }
 
 // patched returns the resource cur with the operations applied and checked.

@@ -30,35 +30,18 @@ func (t *translator) resolveIndirect(f resources.Filter) (resources.Filter, erro
 		}
 		switch {
 		case t.rt == schemas.GroupResourceType && p.Schema == "" && p.Attr.Name == "members":
-			return noneEqual(leaf, t.members)
+			return resources.NoneEqual(leaf, t.members)
 		case t.rt == schemas.UserResourceType && p.Schema == "" && p.Attr.Name == "groups":
 			c, ok := leaf.(resources.Compare)
 			if !ok {
 				return nil, resources.Errorf(resources.KindInvalidFilter, "filters inside groups[...] are not supported; use groups.value or groups.display")
 			}
-			return noneEqual(c, func(c resources.Filter) (resources.Filter, error) { return t.groupsIDs(c.(resources.Compare)) })
+			return resources.NoneEqual(c, func(c resources.Filter) (resources.Filter, error) { return t.groupsIDs(c.(resources.Compare)) })
 		case t.rt == schemas.UserResourceType && p.Schema == schemas.HQUserURN && p.Attr.Name == "access":
 			return t.accessGrants(leaf)
 		}
 		return leaf, nil
 	})
-}
-
-// noneEqual resolves a condition with resolve, reading "path ne v" as "not (path eq v)":
-// on a multi-valued attribute, ne holds when no value equals v, also when there is no
-// value at all (a group without members, a user in no group). Resolving ne directly
-// would select the resources with some other value instead.
-func noneEqual(f resources.Filter, resolve func(resources.Filter) (resources.Filter, error)) (resources.Filter, error) {
-	c, ok := f.(resources.Compare)
-	if !ok || c.Op != resources.OpNe {
-		return resolve(f)
-	}
-	c.Op = resources.OpEq
-	eq, err := resolve(c)
-	if err != nil {
-		return nil, err
-	}
-	return resources.Not{Filter: eq}, nil
 }
 
 // members answers a condition on a Group's members: "members[filter]", or a
